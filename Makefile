@@ -1,0 +1,52 @@
+# Koers — the two commands a newcomer needs are `make run` and `make test`.
+# Both install what is missing first (`make setup`).
+
+SWIFT        ?= swift
+BENCH_DIR    := .bench
+CC           ?= cc
+APT_PACKAGES := libzmq3-dev pkg-config
+
+.PHONY: setup build run test bench clean
+
+## setup: install libzmq3-dev and pkg-config with apt-get when missing (idempotent)
+setup:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+	  echo "make setup: missing Debian packages:$$missing" >&2; \
+	  echo "make setup: run this as root, then try again:" >&2; \
+	  echo "    sudo apt-get update && sudo apt-get install -y$$missing" >&2; \
+	  exit 1; \
+	fi; \
+	echo "make setup: installing$$missing"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing
+
+## build: debug build of every target
+build: setup
+	$(SWIFT) build
+
+## run: the demo (aggregator plus four theme services); for now, the machine check
+run: setup
+	$(SWIFT) build --product koers
+	$$($(SWIFT) build --show-bin-path)/koers doctor
+
+## test: every test suite
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## bench: release build; prints ratios against libzmq in C and writes .bench/results.json
+bench: setup $(BENCH_DIR)/zmq_bench
+	$(SWIFT) build -c release --product koers-bench
+	$$($(SWIFT) build -c release --show-bin-path)/koers-bench all --c-bench $(BENCH_DIR)/zmq_bench --out $(BENCH_DIR)/results.json
+
+$(BENCH_DIR)/zmq_bench: Benchmarks/c/zmq_bench.c
+	@mkdir -p $(BENCH_DIR)
+	$(CC) -O2 -Wall -o $@ $< -lzmq
+
+## clean: remove build output and benchmark results
+clean:
+	rm -rf .build $(BENCH_DIR)

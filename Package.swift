@@ -1,0 +1,61 @@
+// swift-tools-version: 6.0
+//
+// Koers — a progress monitor for the Nationaal Programma Heerlen-Noord.
+// The module layout is described in docs/architecture.md.
+
+import PackageDescription
+
+let package = Package(
+    name: "Koers",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "koers", targets: ["koers"]),
+        .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // libzmq from Debian's libzmq3-dev. `link "zmq"` in the module map rather than
+        // `pkgConfig:`, whose Debian .pc file makes SwiftPM warn about `-isystem`.
+        .systemLibrary(
+            name: "CZeroMQ",
+            path: "Sources/CZeroMQ",
+            providers: [.apt(["libzmq3-dev"])]
+        ),
+        .target(
+            name: "ZeroMQ",
+            dependencies: [
+                "CZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "koers",
+            dependencies: [
+                "ZeroMQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Benchmarks are not tests: `make bench` builds this in release mode.
+        .executableTarget(
+            name: "koers-bench",
+            dependencies: [
+                "ZeroMQ",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/KoersBench"
+        ),
+        .testTarget(
+            name: "ZeroMQTests",
+            dependencies: [
+                "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,18 @@
+import ArgumentParser
+import Logging
+import ZeroMQ
+
+/// The `koers` command: one executable for theme teams and operators alike.
+@main
+struct Koers: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "koers",
+        abstract: "Progress monitor for the Nationaal Programma Heerlen-Noord.",
+        discussion: """
+            Theme services report progress over ZeroMQ to an aggregator that composes the \
+            Toekomstplan status and alerts on lagging milestones. See docs/ for the design.
+            """,
+        version: "0.1.0",
+        subcommands: [Doctor.self, Keys.self]
+    )
+}
