@@ -32,7 +32,6 @@ extension AsyncSocket {
 
         /// Work the loop may do without sleeping.
         private struct Intake {
-            var newOutgoing: [Message]
             var spaceWaiters: [UnsafeContinuation<Void, Error>]
             var closing: Bool
             var inboxRoom: Int
@@ -49,17 +48,36 @@ extension AsyncSocket {
 
             loop: while true {
                 let intake = shared.state.withLock { s -> Intake in
-                    var taken: [Message] = []
-                    swap(&taken, &s.outbox)
-                    let waiters = Array(s.outboxWaiters.values)
-                    s.outboxWaiters.removeAll()
+                    // Trade buffers rather than allocate: an empty `pending` keeps its
+                    // capacity and becomes the callers' next outbox.
+                    if pendingIndex == pending.count {
+                        if s.spent.isEmpty {
+                            swap(&pending, &s.spent)
+                        } else {
+                            pending.removeAll(keepingCapacity: true)
+                        }
+                        pendingIndex = 0
+                        if pending.capacity < s.outbox.capacity || !s.outbox.isEmpty {
+                            swap(&pending, &s.outbox)
+                        }
+                    } else if !s.outbox.isEmpty {
+                        pending.append(contentsOf: s.outbox)
+                        s.outbox.removeAll(keepingCapacity: true)
+                    }
+                    if !s.returned.isEmpty && received.isEmpty { swap(&received, &s.returned) }
+                    var waiters: [UnsafeContinuation<Void, Error>] = []
+                    if !s.outboxWaiters.isEmpty {
+                        waiters = Array(s.outboxWaiters.values)
+                        s.outboxWaiters.removeAll()
+                    }
                     s.ownerIdle = false
-                    return Intake(newOutgoing: taken, spaceWaiters: waiters, closing: s.closeRequested,
+                    return Intake(spaceWaiters: waiters, closing: s.closeRequested,
                                   inboxRoom: capacity - s.inbox.count)
                 }
+                // Release what the consumer handed back, outside the lock; keep the buffer.
+                received.removeAll(keepingCapacity: true)
                 for w in intake.spaceWaiters { w.resume() }
                 if intake.closing { break loop }
-                pending.append(contentsOf: intake.newOutgoing)
 
                 var progressed = false
                 do {
@@ -71,13 +89,13 @@ extension AsyncSocket {
                     ending = error
                     break loop
                 }
-                if pending.isEmpty { answerFlushes() }
+                if pendingIndex == pending.count { answerFlushes() }
                 if progressed { continue }
 
                 // Nothing to do: sleep in zmq_poll unless work arrived meanwhile.
                 let sleep = shared.state.withLock { s -> (sleep: Bool, wantIn: Bool) in
                     if !s.outbox.isEmpty || s.closeRequested { return (false, false) }
-                    if !s.flushWaiters.isEmpty && pending.isEmpty { return (false, false) }
+                    if !s.flushWaiters.isEmpty && pendingIndex == pending.count { return (false, false) }
                     let wantIn = s.inbox.count < capacity
                     if !wantIn { s.readPaused = true }
                     s.ownerIdle = true
@@ -86,7 +104,7 @@ extension AsyncSocket {
                 guard sleep.sleep else { continue }
                 var events: Int16 = 0
                 if sleep.wantIn && socket.type.canReceive { events |= Int16(ZMQ_POLLIN) }
-                if !pending.isEmpty { events |= Int16(ZMQ_POLLOUT) }
+                if pendingIndex < pending.count { events |= Int16(ZMQ_POLLOUT) }
                 items[0].events = events
                 items[0].revents = 0
                 items[1].revents = 0
@@ -122,10 +140,6 @@ extension AsyncSocket {
                     }
                 }
                 pendingIndex += 1
-            }
-            if pendingIndex == pending.count {
-                pending.removeAll(keepingCapacity: true)
-                pendingIndex = 0
             }
             return sent
         }

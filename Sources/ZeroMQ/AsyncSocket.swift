@@ -154,10 +154,8 @@ public final class AsyncSocket: Sendable {
                     defer { index += 1 }
                     return batch[index]
                 }
-                batch.removeAll(keepingCapacity: true)
                 index = 0
-                guard let more = try await shared.takeBatch(reusing: &batch) else { return nil }
-                batch = more
+                guard try await shared.takeBatch(into: &batch) else { return nil }
                 index = 1
                 return batch[0]
             }
@@ -186,10 +184,14 @@ extension AsyncSocket {
         struct State {
             var inbox: [Message] = []
             var inboxHighWater = 0
+            /// Messages the consumer is done with, handed back for the owner to release.
+            var returned: [Message] = []
             /// The owner stopped reading because the inbox was full.
             var readPaused = false
             var consumer: UnsafeContinuation<Void, Never>?
             var outbox: [Message] = []
+            /// Messages already sent, handed back for callers of send to release a few at a time.
+            var spent: [Message] = []
             var outboxHighWater = 0
             var outboxWaiters: [UInt64: UnsafeContinuation<Void, Error>] = [:]
             var flushWaiters: [UnsafeContinuation<Void, Error>] = []
@@ -247,6 +249,10 @@ extension AsyncSocket {
                 if s.outbox.count >= capacity { return (.full, false) }
                 s.outbox.append(message)
                 s.outboxHighWater = max(s.outboxHighWater, s.outbox.count)
+                // Release a few already-sent messages here, on the caller's thread: the
+                // thread that allocated them frees them, which keeps glibc's allocator
+                // off its cross-thread slow path. A few per call bounds the time held.
+                if !s.spent.isEmpty { s.spent.removeLast(min(s.spent.count, 32)) }
                 return (.queued, Shared.claimWake(&s))
             }
             if wake { self.wake() }
@@ -285,34 +291,41 @@ extension AsyncSocket {
             }
         }
 
-        /// Takes everything in the inbox, waiting for at least one message.
-        func takeBatch(reusing spare: inout [Message]) async throws -> [Message]? {
+        /// Swaps the consumer's spent batch (emptied, capacity kept) for everything in
+        /// the inbox, waiting for at least one message. Returns false at the end.
+        func takeBatch(into batch: inout [Message]) async throws -> Bool {
             while true {
-                enum Outcome { case batch([Message], wake: Bool), end(Error?), wait }
+                enum Outcome { case batch(wake: Bool), end(Error?), wait }
                 let outcome = state.withLock { s -> Outcome in
                     if !s.inbox.isEmpty {
-                        var taken = spare
-                        swap(&taken, &s.inbox)
+                        // The spent batch goes back to the owner thread, which allocated
+                        // its messages, to be released there (see `enqueue` for why).
+                        // Every buffer keeps its capacity as it goes round.
+                        if s.returned.isEmpty {
+                            swap(&s.returned, &batch)
+                        } else {
+                            batch.removeAll(keepingCapacity: true)
+                        }
+                        swap(&batch, &s.inbox)
                         var wake = false
                         if s.readPaused {
                             s.readPaused = false
                             wake = Shared.claimWake(&s)
                         }
-                        return .batch(taken, wake: wake)
+                        return .batch(wake: wake)
                     }
                     if s.closed { return .end(s.ending) }
                     return .wait
                 }
                 switch outcome {
-                case .batch(let b, let wake):
-                    spare = []
+                case .batch(let wake):
                     if wake { self.wake() }
-                    return b
+                    return true
                 case .end(let error):
                     if let error { throw error }
-                    return nil
+                    return false
                 case .wait:
-                    if Task.isCancelled { return nil }
+                    if Task.isCancelled { return false }
                     await withTaskCancellationHandler {
                         await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
                             let resumeNow = state.withLock { s -> Bool in

@@ -9,53 +9,70 @@ import Glibc
 /// A received frame keeps libzmq's buffer: ``withUnsafeBytes(_:)`` reads it without a
 /// copy, and its connection metadata (the authenticated ``userID``) stays readable.
 /// Sending a frame shares its buffer with libzmq (`zmq_msg_copy`), so a frame can be
-/// sent many times and stays valid afterwards.
-public final class Frame: @unchecked Sendable {
-    // Proof for Sendable: the zmq_msg_t is written only in init and closed only in
-    // deinit; everything else reads it. libzmq reference-counts shared message
-    // content atomically, so copies on other threads are safe.
-    let msg: UnsafeMutablePointer<zmq_msg_t>
+/// sent many times and stays valid afterwards. Copies of a `Frame` share one buffer.
+public struct Frame: @unchecked Sendable {
+    // Proof for Sendable: see Storage; ManagedBuffer itself opts out of Sendable, so the
+    // claim is made here.
+    let storage: Storage
 
-    /// Takes ownership of an initialised message.
-    init(taking msg: UnsafeMutablePointer<zmq_msg_t>) {
-        self.msg = msg
+    /// The `zmq_msg_t`, allocated inline with its owner object (one allocation per frame).
+    final class Storage: ManagedBuffer<Void, zmq_msg_t> {
+        // Safe to share across threads: the zmq_msg_t is written only when the storage is made and
+        // closed only in deinit; everything else reads it. libzmq reference-counts
+        // shared message content atomically, so copies on other threads are safe.
+        static func make() -> Storage {
+            let buffer = Storage.create(minimumCapacity: 1) { _ in () }
+            return unsafeDowncast(buffer, to: Storage.self)
+        }
+
+        var msg: UnsafeMutablePointer<zmq_msg_t> { withUnsafeMutablePointerToElements { $0 } }
+
+        deinit {
+            _ = withUnsafeMutablePointerToElements { zmq_msg_close($0) }
+        }
     }
+
+    var msg: UnsafeMutablePointer<zmq_msg_t> { storage.msg }
+
+    /// Receives into a new frame; returns nil with libzmq's errno set when the call fails.
+    static func receive(from socket: UnsafeMutableRawPointer, flags: Int32) -> Frame? {
+        let storage = Storage.make()
+        let msg = storage.msg
+        zmq_msg_init(msg)
+        guard zmq_msg_recv(msg, socket, flags) >= 0 else { return nil }
+        return Frame(storage: storage)
+    }
+
+    private init(storage: Storage) { self.storage = storage }
 
     /// A frame holding a copy of the given bytes.
-    public convenience init(copying buffer: UnsafeRawBufferPointer) {
-        self.init(taking: Frame.makeMessage(copying: buffer))
-    }
-
-    /// A frame holding a copy of the given bytes.
-    public convenience init(_ bytes: some Sequence<UInt8>) {
-        let msg = bytes.withContiguousStorageIfAvailable { Frame.makeMessage(copying: UnsafeRawBufferPointer($0)) }
-            ?? Array(bytes).withUnsafeBytes { Frame.makeMessage(copying: $0) }
-        self.init(taking: msg)
-    }
-
-    /// A frame holding the UTF-8 bytes of a string.
-    public convenience init(_ string: String) {
-        var s = string
-        self.init(taking: s.withUTF8 { Frame.makeMessage(copying: UnsafeRawBufferPointer($0)) })
-    }
-
-    /// An empty frame (a delimiter).
-    public static var empty: Frame { Frame(copying: UnsafeRawBufferPointer(start: nil, count: 0)) }
-
-    static func makeMessage(copying buffer: UnsafeRawBufferPointer) -> UnsafeMutablePointer<zmq_msg_t> {
-        let msg = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
+    public init(copying buffer: UnsafeRawBufferPointer) {
+        storage = Storage.make()
+        let msg = storage.msg
         // zmq_msg_init_size fails only when out of memory, which Swift treats as fatal too.
         precondition(zmq_msg_init_size(msg, buffer.count) == 0, "zmq_msg_init_size: out of memory")
         if buffer.count > 0, let base = buffer.baseAddress {
             zmq_msg_data(msg).copyMemory(from: base, byteCount: buffer.count)
         }
-        return msg
     }
 
-    deinit {
-        zmq_msg_close(msg)
-        msg.deallocate()
+    /// A frame holding a copy of the given bytes.
+    public init(_ bytes: some Sequence<UInt8>) {
+        self = bytes.withContiguousStorageIfAvailable { Frame(copying: UnsafeRawBufferPointer($0)) }
+            ?? Array(bytes).withUnsafeBytes { Frame(copying: $0) }
     }
+
+    /// A frame holding the UTF-8 bytes of a string.
+    public init(_ string: String) {
+        var s = string
+        self = s.withUTF8 { Frame(copying: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// An empty frame (a delimiter).
+    public static var empty: Frame { Frame(copying: UnsafeRawBufferPointer(start: nil, count: 0)) }
+
+    /// Whether more frames of the same message followed this one when it was received.
+    var more: Bool { zmq_msg_more(msg) == 1 }
 
     /// The number of bytes in the frame.
     public var count: Int { zmq_msg_size(msg) }

@@ -154,25 +154,37 @@ public final class Socket {
 
     func sendMessage(_ message: Message, dontWait: Bool) throws(ZMQError) -> Bool {
         let h = try live("send")
-        guard !message.frames.isEmpty else {
-            throw ZMQError(code: .invalidArgument, operation: "send on \(type)",
-                           message: "send on \(type): a message needs at least one frame")
-        }
-        let last = message.frames.count - 1
-        for (i, frame) in message.frames.enumerated() {
-            var part = zmq_msg_t()
-            zmq_msg_init(&part)
-            zmq_msg_copy(&part, frame.msg)
-            var flags: Int32 = i < last ? ZMQ_SNDMORE : 0
-            // libzmq accepts the rest of a message once its first frame is queued, so
-            // only the first frame can report "would block".
-            if dontWait { flags |= ZMQ_DONTWAIT }
-            if zmq_msg_send(&part, h, flags) == -1 {
-                let err = zmq_errno()
-                zmq_msg_close(&part)
-                if err == EAGAIN && i == 0 { return false }
-                throw ZMQError.fromErrno(err, operation: "send frame \(i) on \(type)")
+        switch message.storage {
+        case .one(let frame):
+            return try send(frame, index: 0, flags: dontWait ? ZMQ_DONTWAIT : 0, to: h)
+        case .many(let frames):
+            guard !frames.isEmpty else {
+                throw ZMQError(code: .invalidArgument, operation: "send on \(type)",
+                               message: "send on \(type): a message needs at least one frame")
             }
+            let last = frames.count - 1
+            for (i, frame) in frames.enumerated() {
+                var flags: Int32 = i < last ? ZMQ_SNDMORE : 0
+                // libzmq accepts the rest of a message once its first frame is queued, so
+                // only the first frame can report "would block".
+                if dontWait { flags |= ZMQ_DONTWAIT }
+                guard try send(frame, index: i, flags: flags, to: h) else { return false }
+            }
+            return true
+        }
+    }
+
+    /// Sends one frame, sharing its buffer; false when the first frame would block.
+    @inline(__always)
+    private func send(_ frame: Frame, index: Int, flags: Int32, to h: UnsafeMutableRawPointer) throws(ZMQError) -> Bool {
+        var part = zmq_msg_t()
+        zmq_msg_init(&part)
+        zmq_msg_copy(&part, frame.msg)
+        if zmq_msg_send(&part, h, flags) == -1 {
+            let err = zmq_errno()
+            zmq_msg_close(&part)
+            if err == EAGAIN && index == 0 { return false }
+            throw ZMQError.fromErrno(err, operation: "send frame \(index) on \(type)")
         }
         return true
     }
@@ -219,21 +231,23 @@ public final class Socket {
 
     func receiveMessage(dontWait: Bool) throws(ZMQError) -> Message? {
         let h = try live("receive")
-        var frames: [Frame] = []
+        var first: Frame?
+        var rest: [Frame] = []
         var flags: Int32 = dontWait ? ZMQ_DONTWAIT : 0
         while true {
-            let msg = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
-            zmq_msg_init(msg)
-            if zmq_msg_recv(msg, h, flags) == -1 {
+            guard let frame = Frame.receive(from: h, flags: flags) else {
                 let err = zmq_errno()
-                zmq_msg_close(msg)
-                msg.deallocate()
-                if err == EAGAIN && frames.isEmpty { return nil }
-                throw ZMQError.fromErrno(err, operation: "receive frame \(frames.count) on \(type)")
+                if err == EAGAIN && first == nil { return nil }
+                throw ZMQError.fromErrno(err, operation: "receive frame \(first == nil ? 0 : rest.count + 1) on \(type)")
             }
-            let more = zmq_msg_more(msg) == 1
-            frames.append(Frame(taking: msg))
-            if !more { return Message(frames) }
+            let more = frame.more
+            if let head = first {
+                if rest.isEmpty { rest.append(head) }
+                rest.append(frame)
+            } else {
+                first = frame
+            }
+            if !more { return rest.isEmpty ? Message(frame) : Message(rest) }
             // The rest of a multipart message arrives with its first frame.
             flags = 0
         }

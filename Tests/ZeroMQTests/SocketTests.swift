@@ -262,20 +262,25 @@ struct SocketTests {
     }
 
     @Test("bind, unbind, connect and disconnect")
-    func unbindAndDisconnect() throws {
+    func unbindAndDisconnect() async throws {
         let context = try Context()
         defer { context.terminate() }
         let pull = try context.socket(.pull)
         let push = try context.socket(.push)
-        defer { pull.close(); push.close() }
+        let monitor = try SocketMonitor(pull)
         let endpoint = try pull.bind("tcp://127.0.0.1:*")
         #expect(endpoint.hasPrefix("tcp://127.0.0.1:") && !endpoint.hasSuffix("*"))
         try push.connect(endpoint)
         try push.disconnect(endpoint)
+        #expect { try push.disconnect(endpoint) } throws: { ($0 as? ZMQError)?.code == .endpointNotFound }
         try pull.unbind(endpoint)
         #expect { try pull.unbind(endpoint) } throws: { ($0 as? ZMQError)?.code == .endpointNotFound }
-        // The port is free again.
+        // libzmq closes the listener in its I/O thread; once it says so, the port is free.
+        _ = try await firstEvent(monitor) { $0 == .closed(endpoint: endpoint) }
         try pull.bind(endpoint)
+        push.close()
+        pull.close()
+        await monitor.close()
     }
 
     @Test("the poller reports which socket is ready")

@@ -1,0 +1,189 @@
+import ArgumentParser
+import Foundation
+
+/// The driver: every figure beside its C baseline, measured in the same run.
+struct All: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run every benchmark and write the figures as one flat JSON object.")
+
+    @Option(help: "The C baseline program (built by `make bench` from Benchmarks/c/zmq_bench.c).")
+    var cBench: String
+
+    @Option(help: "Where to write the figures.")
+    var out: String = ".bench/results.json"
+
+    @Option(help: "Messages per throughput run.")
+    var count: Int = 1_000_000
+
+    @Option(help: "Round trips per latency run (the first tenth is warm-up).")
+    var rttCount: Int = 50_000
+
+    @Option(help: "Runs per case; the best is kept, C and Swift interleaved so they share the noise.")
+    var repeats: Int = 2
+
+    func run() async throws {
+        let me = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        var results: [String: Double] = [:]
+        var endpointCounter = 0
+        func endpoint(_ transport: String) -> String {
+            endpointCounter += 1
+            return transport == "ipc"
+                ? "ipc://\(NSTemporaryDirectory())koers-bench-\(getpid())-\(endpointCounter).sock"
+                : "tcp://127.0.0.1:*"
+        }
+
+        print("Koers benchmarks — \(ProcessInfo.processInfo.activeProcessorCount) cores, \(count) messages per run, best of \(repeats)")
+        print("")
+        print("PUSH/PULL throughput, sender and receiver in separate processes")
+        print(pad("case", 16) + pad("C msg/s", 12) + pad("C MB/s", 9) + pad("sync msg/s", 13) + pad("ratio", 8) + pad("async msg/s", 13) + "ratio")
+        for transport in ["ipc", "tcp"] {
+            for size in [200, 1024] {
+                var best: [String: Double] = [:]
+                for _ in 0..<repeats {
+                    let c = try pair(receiver: [cBench, "pull", endpoint(transport), "\(count)", "\(size)"],
+                                     sender: { [cBench, "push", $0, "\(count)", "\(size)"] })
+                    best["c", default: 0] = max(best["c", default: 0], c[0])
+                    for api in ["sync", "async"] {
+                        let r = try pair(
+                            receiver: [me, "role", "pull", endpoint(transport), "\(count)", "\(size)", "--api", api],
+                            sender: { [me, "role", "push", $0, "\(count)", "\(size)", "--api", api] })
+                        best[api, default: 0] = max(best[api, default: 0], r[0])
+                    }
+                }
+                let key = "\(transport)_\(size)"
+                let c = best["c"]!, sync = best["sync"]!, async = best["async"]!
+                results["c_\(key)_msgs_per_s"] = c
+                results["c_\(key)_mb_per_s"] = c * Double(size) / 1e6
+                results["wrapper_sync_\(key)_msgs_per_s"] = sync
+                results["wrapper_sync_\(key)_mb_per_s"] = sync * Double(size) / 1e6
+                results["wrapper_async_\(key)_msgs_per_s"] = async
+                results["wrapper_async_\(key)_mb_per_s"] = async * Double(size) / 1e6
+                results["wrapper_sync_\(key)_ratio"] = sync / c
+                results["wrapper_async_\(key)_ratio"] = async / c
+                print(pad("\(transport) \(size) B", 16) + pad(fmt(c, 0), 12) + pad(fmt(c * Double(size) / 1e6, 1), 9)
+                      + pad(fmt(sync, 0), 13) + pad(fmt(sync / c, 2), 8) + pad(fmt(async, 0), 13) + fmt(async / c, 2))
+            }
+        }
+        results["wrapper_sync_ratio"] = results["wrapper_sync_ipc_200_ratio"]
+        results["wrapper_async_ratio"] = results["wrapper_async_ipc_200_ratio"]
+
+        print("")
+        print("REQ/REP round trip, ipc, 200 B, \(rttCount) round trips (µs)")
+        var rtt: [String: (p50: Double, p99: Double)] = [:]
+        for _ in 0..<repeats {
+            let c = try pair(receiver: [cBench, "echo", endpoint("ipc"), "\(rttCount)", "200"],
+                             sender: { [cBench, "ping", $0, "\(rttCount)", "200"] }, resultFrom: .sender)
+            rtt["c"] = better(rtt["c"], (c[0], c[1]))
+            for api in ["sync", "async"] {
+                let r = try pair(receiver: [me, "role", "echo", endpoint("ipc"), "\(rttCount)", "200"],
+                                 sender: { [me, "role", "ping", $0, "\(rttCount)", "200", "--api", api] }, resultFrom: .sender)
+                rtt[api] = better(rtt[api], (r[0], r[1]))
+            }
+        }
+        print(pad("", 10) + pad("p50", 10) + pad("p99", 10) + "p99 ratio to C")
+        for name in ["c", "sync", "async"] {
+            let v = rtt[name]!
+            let label = name == "c" ? "C" : "wrapper_\(name)"
+            let prefix = name == "c" ? "c_rtt" : "wrapper_\(name)_rtt"
+            results["\(prefix)_p50_us"] = v.p50 / 1000
+            results["\(prefix)_p99_us"] = v.p99 / 1000
+            if name != "c" { results["\(prefix)_p99_ratio"] = v.p99 / rtt["c"]!.p99 }
+            print(pad(label, 14) + pad(fmt(v.p50 / 1000, 1), 10) + pad(fmt(v.p99 / 1000, 1), 10)
+                  + (name == "c" ? "" : fmt(v.p99 / rtt["c"]!.p99, 2)))
+        }
+        results["wrapper_rtt_p99_ratio"] = results["wrapper_sync_rtt_p99_ratio"]
+
+        print("")
+        let targets: [(String, String, Double)] = [
+            ("wrapper_sync_ratio", ">=", 0.9), ("wrapper_async_ratio", ">=", 0.5), ("wrapper_rtt_p99_ratio", "<=", 1.5),
+        ]
+        for (name, op, bound) in targets {
+            let v = results[name]!
+            let met = op == ">=" ? v >= bound : v <= bound
+            print("\(pad(name, 24)) \(fmt(v, 2))  target \(op) \(bound)  \(met ? "met" : "MISSED")")
+        }
+        try writeJSON(results)
+        print("\nwrote \(out)")
+    }
+
+    // MARK: - Processes
+
+    enum ResultSide { case receiver, sender }
+
+    /// Starts the receiver, waits for its `READY <endpoint>`, starts the sender against
+    /// that endpoint, waits for both and returns the numbers on the `RESULT` line.
+    func pair(receiver: [String], sender: (String) -> [String], resultFrom side: ResultSide = .receiver) throws -> [Double] {
+        let rx = try launch(receiver)
+        guard let readyLine = rx.lines.next(), readyLine.hasPrefix("READY ") else {
+            throw ValidationError("\(receiver.joined(separator: " ")) did not report READY")
+        }
+        let tx = try launch(sender(String(readyLine.dropFirst(6))))
+        var resultLine: String?
+        for line in (side == .receiver ? rx.lines : tx.lines) where line.hasPrefix("RESULT ") { resultLine = line }
+        tx.process.waitUntilExit()
+        rx.process.waitUntilExit()
+        guard tx.process.terminationStatus == 0, rx.process.terminationStatus == 0, let resultLine else {
+            throw ValidationError("benchmark run failed: \(receiver.joined(separator: " "))")
+        }
+        return resultLine.dropFirst(7).split(separator: " ").compactMap { Double($0) }
+    }
+
+    struct Running {
+        let process: Process
+        let lines: LineReader
+    }
+
+    func launch(_ argv: [String]) throws -> Running {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: argv[0])
+        p.arguments = Array(argv.dropFirst())
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        return Running(process: p, lines: LineReader(handle: pipe.fileHandleForReading))
+    }
+
+    func writeJSON(_ results: [String: Double]) throws {
+        try FileManager.default.createDirectory(atPath: (out as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        let body = results.keys.sorted().map { k -> String in
+            let v = results[k]!
+            let text = v.rounded() == v && abs(v) < 1e15 ? String(Int(v)) : String(format: "%.4f", v)
+            return "  \"\(k)\": \(text)"
+        }.joined(separator: ",\n")
+        try "{\n\(body)\n}\n".write(toFile: out, atomically: true, encoding: .utf8)
+    }
+}
+
+/// Reads a child's stdout line by line.
+final class LineReader: Sequence, IteratorProtocol {
+    let handle: FileHandle
+    var buffer: [UInt8] = []
+
+    init(handle: FileHandle) { self.handle = handle }
+
+    func next() -> String? {
+        while true {
+            if let nl = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: buffer[..<nl], as: UTF8.self)
+                buffer.removeSubrange(...nl)
+                return line
+            }
+            let chunk = handle.availableData
+            if chunk.isEmpty {
+                guard !buffer.isEmpty else { return nil }
+                defer { buffer.removeAll() }
+                return String(decoding: buffer, as: UTF8.self)
+            }
+            buffer.append(contentsOf: chunk)
+        }
+    }
+}
+
+func better(_ a: (p50: Double, p99: Double)?, _ b: (Double, Double)) -> (p50: Double, p99: Double) {
+    guard let a else { return b }
+    return a.p99 <= b.1 ? a : (b.0, b.1)
+}
+
+func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+func fmt(_ v: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", v) }
