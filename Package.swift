@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // libzmq from Debian's libzmq3-dev. `link "zmq"` in the module map rather than
@@ -32,10 +33,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The plans that ship with Koers, as data: plans/nphln.yaml is the default plan.
+        .target(
+            name: "BuiltInPlans",
+            path: "plans",
+            resources: [.copy("nphln.yaml")]
+        ),
+        // The Toekomstplan model, its YAML format and its validation.
+        .target(
+            name: "Plan",
+            dependencies: [
+                "BuiltInPlans",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(
             name: "koers",
             dependencies: [
                 "ZeroMQ",
+                "Plan",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -49,6 +65,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/KoersBench"
+        ),
+        .testTarget(
+            name: "PlanTests",
+            dependencies: ["Plan"]
         ),
         .testTarget(
             name: "ZeroMQTests",

@@ -13,6 +13,6 @@ struct Koers: AsyncParsableCommand {
             Toekomstplan status and alerts on lagging milestones. See docs/ for the design.
             """,
         version: "0.1.0",
-        subcommands: [Doctor.self, Keys.self]
+        subcommands: [PlanCommand.self, Keys.self, Doctor.self]
     )
 }

@@ -1,0 +1,54 @@
+/// Fast look-ups of the items reports name: which theme owns an id, and what it is.
+public struct PlanCatalog: Sendable {
+    /// What a report may name.
+    public enum Item: Sendable {
+        case milestone(Milestone, theme: String)
+        case indicator(Indicator, theme: String)
+
+        /// The theme that owns the item.
+        public var theme: String {
+            switch self {
+            case .milestone(_, let t), .indicator(_, let t): t
+            }
+        }
+    }
+
+    /// Items by id.
+    public let items: [String: Item]
+    /// Theme ids.
+    public let themes: Set<String>
+    /// The dates a report may speak of.
+    public let window: DateRange
+
+    public init(_ plan: Plan) {
+        var items: [String: Item] = [:]
+        for p in plan.milestones { items[p.milestone.id] = .milestone(p.milestone, theme: p.theme) }
+        for p in plan.indicators { items[p.indicator.id] = .indicator(p.indicator, theme: p.theme) }
+        self.items = items
+        self.themes = Set(plan.themes.map(\.id))
+        self.window = DateRange(start: plan.earliestDate, end: plan.programme.horizon.end)
+    }
+
+    /// The known ids nearest to a misspelt one, best first.
+    public func suggestions(for id: String, limit: Int = 3) -> [String] {
+        let scored = items.keys.map { ($0, editDistance(id, $0)) }.filter { $0.1 <= max(3, id.count / 2) }
+        return scored.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.prefix(limit).map(\.0)
+    }
+}
+
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var row = Array(0...b.count)
+    for i in 1...a.count {
+        var prev = row[0]
+        row[0] = i
+        for j in 1...b.count {
+            let cur = row[j]
+            row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
+            prev = cur
+        }
+    }
+    return row[b.count]
+}

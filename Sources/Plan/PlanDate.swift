@@ -1,0 +1,149 @@
+/// A calendar date without a time of day or a time zone, as plans speak of dates.
+///
+/// Stored as days since 1970-01-01 (proleptic Gregorian), so comparing and
+/// subtracting dates is integer arithmetic.
+public struct PlanDate: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
+    /// Days since 1970-01-01.
+    public let daysSinceEpoch: Int
+
+    /// The date `days` days after 1970-01-01.
+    public init(daysSinceEpoch days: Int) { daysSinceEpoch = days }
+
+    /// The date with the given year, month (1–12) and day (1–31); nil when no such date exists.
+    public init?(year: Int, month: Int, day: Int) {
+        guard (1...12).contains(month), day >= 1, day <= PlanDate.daysIn(month: month, year: year) else { return nil }
+        daysSinceEpoch = PlanDate.daysFromCivil(year, month, day)
+    }
+
+    /// Parses `YYYY-MM-DD`; nil when the text is not a real date in that form.
+    public init?(iso text: String) {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return nil }
+        self.init(year: y, month: m, day: d)
+    }
+
+    /// (year, month, day).
+    public var components: (year: Int, month: Int, day: Int) { PlanDate.civilFromDays(daysSinceEpoch) }
+
+    /// The year.
+    public var year: Int { components.year }
+
+    /// `YYYY-MM-DD`.
+    public var iso: String {
+        let c = components
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(c.year)-\(two(c.month))-\(two(c.day))"
+    }
+
+    public var description: String { iso }
+
+    public static func < (a: PlanDate, b: PlanDate) -> Bool { a.daysSinceEpoch < b.daysSinceEpoch }
+
+    /// The date `n` days later (earlier when negative).
+    public func adding(days n: Int) -> PlanDate { PlanDate(daysSinceEpoch: daysSinceEpoch + n) }
+
+    /// The date `n` months later, clamped to the month's last day (31 Jan + 1 month = 28/29 Feb).
+    public func adding(months n: Int) -> PlanDate {
+        let c = components
+        let total = c.year * 12 + (c.month - 1) + n
+        let y = total >= 0 ? total / 12 : (total - 11) / 12
+        let m = total - y * 12 + 1
+        return PlanDate(year: y, month: m, day: min(c.day, PlanDate.daysIn(month: m, year: y)))!
+    }
+
+    /// Days from `self` to `other` (positive when `other` is later).
+    public func days(to other: PlanDate) -> Int { other.daysSinceEpoch - daysSinceEpoch }
+
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let d = PlanDate(iso: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a YYYY-MM-DD date: \(text)"))
+        }
+        self = d
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(iso)
+    }
+
+    // Howard Hinnant's days_from_civil / civil_from_days.
+    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
+    }
+
+    static func civilFromDays(_ z0: Int) -> (year: Int, month: Int, day: Int) {
+        let z = z0 + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let doe = z - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp + (mp < 10 ? 3 : -9)
+        return (m <= 2 ? y + 1 : y, m, d)
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+}
+
+/// How often something is expected: an ISO 8601 duration of days, weeks, months or
+/// years (`P1D`, `P2W`, `P1M`, `P3M`, `P1Y`).
+public struct Cadence: Hashable, Sendable, CustomStringConvertible {
+    /// The unit of a cadence.
+    public enum Unit: String, Sendable { case day = "D", week = "W", month = "M", year = "Y" }
+    /// How many units.
+    public let count: Int
+    /// The unit.
+    public let unit: Unit
+
+    /// A cadence of `count` units; `count` must be positive.
+    public init?(count: Int, unit: Unit) {
+        guard count > 0 else { return nil }
+        self.count = count
+        self.unit = unit
+    }
+
+    /// Parses `PnD`, `PnW`, `PnM` or `PnY`.
+    public init?(iso text: String) {
+        guard text.count >= 3, text.first == "P", let u = text.last.flatMap({ Unit(rawValue: String($0)) }),
+              let n = Int(text.dropFirst().dropLast()), n > 0 else { return nil }
+        self.init(count: n, unit: u)
+    }
+
+    /// The date one cadence after `date`.
+    public func after(_ date: PlanDate) -> PlanDate {
+        switch unit {
+        case .day: date.adding(days: count)
+        case .week: date.adding(days: 7 * count)
+        case .month: date.adding(months: count)
+        case .year: date.adding(months: 12 * count)
+        }
+    }
+
+    /// The cadence's nominal length in days (a month is 30, a year 365).
+    public var approximateDays: Int {
+        switch unit {
+        case .day: count
+        case .week: 7 * count
+        case .month: 30 * count
+        case .year: 365 * count
+        }
+    }
+
+    public var description: String { "P\(count)\(unit.rawValue)" }
+}
