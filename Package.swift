@@ -47,11 +47,17 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The wire protocol of docs/protocol.md: envelope, fields, messages, strict codec.
+        .target(
+            name: "Wire",
+            dependencies: ["Plan"]
+        ),
         .executableTarget(
             name: "koers",
             dependencies: [
                 "ZeroMQ",
                 "Plan",
+                "Wire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -65,6 +71,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/KoersBench"
+        ),
+        .testTarget(
+            name: "WireTests",
+            dependencies: ["Wire", "Plan"]
         ),
         .testTarget(
             name: "PlanTests",

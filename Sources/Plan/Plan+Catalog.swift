@@ -17,8 +17,12 @@ public struct PlanCatalog: Sendable {
     public let items: [String: Item]
     /// Theme ids.
     public let themes: Set<String>
-    /// The dates a report may speak of.
+    /// The dates milestone progress may speak of: the earliest milestone start (or the
+    /// programme's start) to the horizon's end.
     public let window: DateRange
+    /// The periods indicator measurements may cover: from 1 January of the earliest
+    /// baseline year (baselines predate the programme) to the horizon's end.
+    public let indicatorWindow: DateRange
 
     public init(_ plan: Plan) {
         var items: [String: Item] = [:]
@@ -27,6 +31,9 @@ public struct PlanCatalog: Sendable {
         self.items = items
         self.themes = Set(plan.themes.map(\.id))
         self.window = DateRange(start: plan.earliestDate, end: plan.programme.horizon.end)
+        let firstYear = plan.indicators.map(\.indicator.baselineYear).min() ?? plan.earliestDate.year
+        let yearStart = PlanDate(year: min(firstYear, plan.earliestDate.year), month: 1, day: 1) ?? plan.earliestDate
+        self.indicatorWindow = DateRange(start: yearStart, end: plan.programme.horizon.end)
     }
 
     /// The known ids nearest to a misspelt one, best first.

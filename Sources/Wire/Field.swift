@@ -1,0 +1,75 @@
+/// The payload fields of protocol version 1. A payload is a sequence of fields, each
+/// `tag (u8) · length (u16, little-endian) · value`. Tags 1–127 are defined here;
+/// tags 128–255 are extensions, which a receiver skips.
+public enum Field: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    case theme = 1, item, value, asOf, periodStart, periodEnd, reportedAt, note, reporter, planVersion, service,
+         lastSequence, outboxDepth, ackedThrough, reason, detail, document, filterTheme, refusedSequence
+
+    /// How a field's value is encoded.
+    public enum Kind: Sendable, Equatable {
+        /// UTF-8 text of at most this many bytes.
+        case text(maxBytes: Int)
+        /// An id: 1–64 bytes of `a-z`, `0-9` and `-`.
+        case id
+        case u16, u64, i64, f64
+        /// `YYYY-MM-DD`, 10 ASCII bytes.
+        case date
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .theme, .item, .filterTheme: .id
+        case .value: .f64
+        case .asOf, .periodStart, .periodEnd: .date
+        case .reportedAt: .i64
+        case .note, .detail: .text(maxBytes: 1024)
+        case .reporter, .service: .text(maxBytes: 128)
+        case .planVersion, .lastSequence, .outboxDepth, .ackedThrough, .refusedSequence: .u64
+        case .reason: .u16
+        case .document: .text(maxBytes: 16 << 20)
+        }
+    }
+
+    /// The field's name in the spec (`as_of`).
+    public var description: String {
+        switch self {
+        case .theme: "theme"
+        case .item: "item"
+        case .value: "value"
+        case .asOf: "as_of"
+        case .periodStart: "period_start"
+        case .periodEnd: "period_end"
+        case .reportedAt: "reported_at"
+        case .note: "note"
+        case .reporter: "reporter"
+        case .planVersion: "plan_version"
+        case .service: "service"
+        case .lastSequence: "last_sequence"
+        case .outboxDepth: "outbox_depth"
+        case .ackedThrough: "acked_through"
+        case .reason: "reason"
+        case .detail: "detail"
+        case .document: "document"
+        case .filterTheme: "filter_theme"
+        case .refusedSequence: "refused_sequence"
+        }
+    }
+}
+
+extension MessageType {
+    /// The fields each type must carry, and those it may.
+    public var fields: (required: [Field], optional: [Field]) {
+        switch self {
+        case .hello: ([.theme, .planVersion, .service, .lastSequence], [])
+        case .heartbeat: ([.theme, .lastSequence, .outboxDepth], [])
+        case .milestoneProgress: ([.theme, .item, .value, .asOf, .reportedAt], [.note, .reporter])
+        case .indicatorMeasurement: ([.theme, .item, .value, .periodStart, .periodEnd, .reportedAt], [.note, .reporter])
+        case .ack: ([.ackedThrough], [])
+        case .nack: ([.refusedSequence, .reason, .detail], [])
+        case .welcome: ([.ackedThrough, .planVersion], [])
+        case .snapshotRequest: ([], [.filterTheme])
+        case .snapshotReply, .alertTransition, .statusChange: ([.document], [])
+        case .streamHeartbeat: ([], [])
+        }
+    }
+}
