@@ -67,6 +67,8 @@ let package = Package(
             name: "koers-bench",
             dependencies: [
                 "ZeroMQ",
+                "Wire",
+                "Plan",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

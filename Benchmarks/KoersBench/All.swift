@@ -94,6 +94,13 @@ struct All: AsyncParsableCommand {
         results["wrapper_rtt_p99_ratio"] = results["wrapper_sync_rtt_p99_ratio"]
 
         print("")
+        let codec = try CodecBench.run(count: 1_000_000)
+        results["codec_decode_reports_per_s"] = codec.wire
+        results["json_decode_reports_per_s"] = codec.json
+        results["codec_decode_ratio_to_json"] = codec.wire / codec.json
+        print("Report decoding, one thread: wire codec \(fmt(codec.wire, 0))/s, JSONDecoder \(fmt(codec.json, 0))/s, ratio \(fmt(codec.wire / codec.json, 1))")
+
+        print("")
         let targets: [(String, String, Double)] = [
             ("wrapper_sync_ratio", ">=", 0.9), ("wrapper_async_ratio", ">=", 0.5), ("wrapper_rtt_p99_ratio", "<=", 1.5),
         ]

@@ -73,3 +73,15 @@ extension MessageType {
         }
     }
 }
+
+extension MessageType {
+    /// Bit masks (bit = tag) of the fields a type may and must carry, computed once.
+    var fieldMasks: (allowed: UInt32, required: UInt32) { MessageType.masks[Int(rawValue)] }
+
+    private static let masks: [(allowed: UInt32, required: UInt32)] = (0..<256).map { raw in
+        guard let t = MessageType(rawValue: UInt8(raw)) else { return (0, 0) }
+        let req = t.fields.required.reduce(UInt32(0)) { $0 | 1 << UInt32($1.rawValue) }
+        let opt = t.fields.optional.reduce(UInt32(0)) { $0 | 1 << UInt32($1.rawValue) }
+        return (req | opt, req)
+    }
+}

@@ -201,14 +201,20 @@ struct FieldWriter {
 /// The fields of one payload, located and checked against the type's field list.
 struct FieldReader {
     let buffer: UnsafeRawBufferPointer
-    /// (offset, length) per defined tag, or nil.
-    var slots: [(Int, Int)?]
+    /// Offset and length per defined tag (index = tag), packed as offset << 32 | length;
+    /// -1 when absent. Tags run 1…19, so a fixed 20 slots suffice.
+    var slots: (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int, Int) =
+        (-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)
+
+    subscript(tag: Int) -> Int {
+        get { withUnsafeBytes(of: slots) { $0.load(fromByteOffset: tag * MemoryLayout<Int>.stride, as: Int.self) } }
+        set { withUnsafeMutableBytes(of: &slots) { $0.storeBytes(of: newValue, toByteOffset: tag * MemoryLayout<Int>.stride, as: Int.self) } }
+    }
 
     static func read(_ b: UnsafeRawBufferPointer, type: MessageType, maxFields: Int) throws(WireError) -> FieldReader {
-        let spec = type.fields
-        var allowed = [Bool](repeating: false, count: 128)
-        for f in spec.required + spec.optional { allowed[Int(f.rawValue)] = true }
-        var r = FieldReader(buffer: b, slots: [(Int, Int)?](repeating: nil, count: 128))
+        let (allowed, required) = type.fieldMasks
+        var r = FieldReader(buffer: b)
+        var seen: UInt32 = 0
         var offset = 0, count = 0
         while offset < b.count {
             guard b.count - offset >= 3 else {
@@ -226,23 +232,23 @@ struct FieldReader {
                 throw WireError(.tooManyFields, "more than \(maxFields) fields", frame: 1)
             }
             offset = start + length
-            if tag == 0 {
-                throw WireError(.unknownField, "field tag 0 is not defined", frame: 1)
-            }
             if tag >= 128 { continue }  // an extension: skipped
             guard let field = Field(rawValue: tag) else {
                 throw WireError(.unknownField, "field tag \(tag) is not defined in protocol version 1", frame: 1)
             }
-            guard allowed[Int(tag)] else {
+            let bit: UInt32 = 1 << UInt32(tag)
+            guard allowed & bit != 0 else {
                 throw WireError(.fieldNotAllowed, "\(type) has no field \(field)", frame: 1, field: field.description)
             }
-            guard r.slots[Int(tag)] == nil else {
+            guard seen & bit == 0 else {
                 throw WireError(.duplicateField, "field \(field) appears twice", frame: 1, field: field.description)
             }
+            seen |= bit
             try check(field, b, start, length)
-            r.slots[Int(tag)] = (start, length)
+            r[Int(tag)] = start << 32 | length
         }
-        for f in spec.required where r.slots[Int(f.rawValue)] == nil {
+        if required & ~seen != 0 {
+            let f = type.fields.required.first { seen & (1 << UInt32($0.rawValue)) == 0 }!
             throw WireError(.missingField, "\(type) needs field \(f) (tag \(f.rawValue))", frame: 1, field: f.description)
         }
         return r
@@ -259,7 +265,7 @@ struct FieldReader {
         case .u64, .i64, .f64: try size(8)
         case .date:
             try size(10)
-            guard PlanDate(iso: String(decoding: bytes, as: UTF8.self)) != nil, bytes.allSatisfy({ $0 < 0x80 }) else {
+            guard parseDate(bytes) != nil else {
                 throw WireError(.badDate, "\(f) must be a real date written YYYY-MM-DD", frame: 1, field: f.description)
             }
         case .id:
@@ -285,12 +291,14 @@ struct FieldReader {
         }
     }
 
-    func has(_ f: Field) -> Bool { slots[Int(f.rawValue)] != nil }
+    func has(_ f: Field) -> Bool { self[Int(f.rawValue)] >= 0 }
 
     private func slot(_ f: Field) throws(WireError) -> UnsafeRawBufferPointer {
-        guard let (o, n) = slots[Int(f.rawValue)] else {
+        let packed = self[Int(f.rawValue)]
+        guard packed >= 0 else {
             throw WireError(.missingField, "missing field \(f)", frame: 1, field: f.description)
         }
+        let o = packed >> 32, n = packed & 0xFFFF_FFFF
         return UnsafeRawBufferPointer(rebasing: buffer[o..<o + n])
     }
 
@@ -301,5 +309,21 @@ struct FieldReader {
     func u64(_ f: Field) throws(WireError) -> UInt64 { UInt64(littleEndian: try slot(f).loadUnaligned(as: UInt64.self)) }
     func i64(_ f: Field) throws(WireError) -> Int64 { Int64(littleEndian: try slot(f).loadUnaligned(as: Int64.self)) }
     func f64(_ f: Field) throws(WireError) -> Double { Double(bitPattern: UInt64(littleEndian: try slot(f).loadUnaligned(as: UInt64.self))) }
-    func date(_ f: Field) throws(WireError) -> PlanDate { PlanDate(iso: try text(f))! }
+    func date(_ f: Field) throws(WireError) -> PlanDate { parseDate(try slot(f))! }
+}
+
+/// Parses `YYYY-MM-DD` from 10 bytes without allocating; nil unless it is a real date.
+func parseDate(_ b: UnsafeRawBufferPointer) -> PlanDate? {
+    guard b.count == 10, b[4] == 0x2D, b[7] == 0x2D else { return nil }
+    func digits(_ range: Range<Int>) -> Int? {
+        var n = 0
+        for i in range {
+            let c = b[i]
+            guard c >= 0x30 && c <= 0x39 else { return nil }
+            n = n * 10 + Int(c - 0x30)
+        }
+        return n
+    }
+    guard let y = digits(0..<4), let m = digits(5..<7), let d = digits(8..<10) else { return nil }
+    return PlanDate(year: y, month: m, day: d)
 }
