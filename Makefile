@@ -4,7 +4,7 @@
 SWIFT        ?= swift
 BENCH_DIR    := .bench
 CC           ?= cc
-APT_PACKAGES := libzmq3-dev pkg-config
+APT_PACKAGES := libzmq3-dev libsqlite3-dev pkg-config
 
 .PHONY: setup build run test bench clean
 

@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
         // libzmq from Debian's libzmq3-dev. `link "zmq"` in the module map rather than
@@ -52,12 +54,45 @@ let package = Package(
             name: "Wire",
             dependencies: ["Plan"]
         ),
+        // The theme-service kit: durable outbox, sender, report checks, CSV import.
+        .target(
+            name: "ThemeService",
+            dependencies: [
+                "ZeroMQ", "Plan", "Wire",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The aggregator: ingest pipeline, report store.
+        .target(
+            name: "Aggregator",
+            dependencies: [
+                "ZeroMQ", "Plan", "Wire",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The four theme plugins, one folder each, each owned by its theme team.
+        .target(name: "TalentPlugin", dependencies: ["ThemeService", "Plan", "Wire"], path: "Plugins/Talent",
+                exclude: ["README.md", "data"]),
+        .target(name: "WorkPlugin", dependencies: ["ThemeService", "Plan", "Wire"], path: "Plugins/Work",
+                exclude: ["README.md", "data"]),
+        .target(name: "HealthPlugin", dependencies: ["ThemeService", "Plan", "Wire"], path: "Plugins/Health",
+                exclude: ["README.md", "data"]),
+        .target(name: "SafetyPlugin", dependencies: ["ThemeService", "Plan", "Wire"], path: "Plugins/Safety",
+                exclude: ["README.md", "data"]),
         .executableTarget(
             name: "koers",
             dependencies: [
                 "ZeroMQ",
                 "Plan",
                 "Wire",
+                "ThemeService",
+                "Aggregator",
+                "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -73,6 +108,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/KoersBench"
+        ),
+        .testTarget(
+            name: "ThemeServiceTests",
+            dependencies: ["ThemeService", "Aggregator", "Plan", "Wire", "ZeroMQ",
+                           "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin"]
         ),
         .testTarget(
             name: "WireTests",

@@ -33,6 +33,7 @@ extension AsyncSocket {
         /// Work the loop may do without sleeping.
         private struct Intake {
             var spaceWaiters: [UnsafeContinuation<Void, Error>]
+            var commands: [Command]
             var closing: Bool
             var inboxRoom: Int
         }
@@ -71,9 +72,12 @@ extension AsyncSocket {
                         s.outboxWaiters.removeAll()
                     }
                     s.ownerIdle = false
-                    return Intake(spaceWaiters: waiters, closing: s.closeRequested,
+                    var commands: [Command] = []
+                    swap(&commands, &s.commands)
+                    return Intake(spaceWaiters: waiters, commands: commands, closing: s.closeRequested,
                                   inboxRoom: capacity - s.inbox.count)
                 }
+                for command in intake.commands { command.run(socket) }
                 // Release what the consumer handed back, outside the lock; keep the buffer.
                 received.removeAll(keepingCapacity: true)
                 for w in intake.spaceWaiters { w.resume() }
@@ -94,7 +98,7 @@ extension AsyncSocket {
 
                 // Nothing to do: sleep in zmq_poll unless work arrived meanwhile.
                 let sleep = shared.state.withLock { s -> (sleep: Bool, wantIn: Bool) in
-                    if !s.outbox.isEmpty || s.closeRequested { return (false, false) }
+                    if !s.outbox.isEmpty || s.closeRequested || !s.commands.isEmpty { return (false, false) }
                     if !s.flushWaiters.isEmpty && pendingIndex == pending.count { return (false, false) }
                     let wantIn = s.inbox.count < capacity
                     if !wantIn { s.readPaused = true }
@@ -199,7 +203,7 @@ extension AsyncSocket {
             socket.close()
 
             let unsent = pending.count - pendingIndex
-            let (consumer, space, flushes, closers) = shared.state.withLock { s in
+            let (consumer, space, flushes, closers, commands) = shared.state.withLock { s in
                 s.closed = true
                 s.ending = ending
                 s.failureCount += unsent + s.outbox.count
@@ -209,14 +213,16 @@ extension AsyncSocket {
                     s.outboxWaiters.removeAll()
                     s.flushWaiters.removeAll()
                     s.closeWaiters.removeAll()
+                    s.commands.removeAll()
                 }
-                return (s.consumer, Array(s.outboxWaiters.values), s.flushWaiters, s.closeWaiters)
+                return (s.consumer, Array(s.outboxWaiters.values), s.flushWaiters, s.closeWaiters, s.commands)
             }
             let closedError = ending ?? ZMQError(code: .socketClosed, operation: "send",
                                                  message: "send: the async socket is closed")
             consumer?.resume()
             for w in space { w.resume(throwing: closedError) }
             for w in flushes { w.resume(throwing: closedError) }
+            for c in commands { c.cancel(closedError) }
             for w in closers { w.resume() }
         }
     }

@@ -110,6 +110,39 @@ public final class AsyncSocket: Sendable {
         try await shared.flush()
     }
 
+    // MARK: - Socket operations
+
+    /// Runs `body` with the socket on its owner thread, between polls: connect,
+    /// disconnect, change an option. Returns what `body` returns.
+    ///
+    /// - Throws: what `body` throws, or ``ZMQError/Code/socketClosed`` after ``close()``.
+    public func withSocket<T: Sendable>(_ body: @escaping @Sendable (Socket) throws -> T) async throws -> T {
+        try await withUnsafeThrowingContinuation { (c: UnsafeContinuation<T, Error>) in
+            let command = Command { socket in
+                do { c.resume(returning: try body(socket)) } catch { c.resume(throwing: error) }
+            } cancel: { error in
+                c.resume(throwing: error)
+            }
+            let (accepted, wake, error) = shared.state.withLock { s -> (Bool, Bool, Error?) in
+                if s.closeRequested || s.closed { return (false, false, shared.closedError(s)) }
+                s.commands.append(command)
+                return (true, Shared.claimWake(&s), nil)
+            }
+            if wake { shared.wake() }
+            if !accepted, let error { c.resume(throwing: error) }
+        }
+    }
+
+    /// Work for the owner thread, and what to do if it never runs.
+    struct Command: Sendable {
+        let run: @Sendable (Socket) -> Void
+        let cancel: @Sendable (Error) -> Void
+        init(_ run: @escaping @Sendable (Socket) -> Void, cancel: @escaping @Sendable (Error) -> Void) {
+            self.run = run
+            self.cancel = cancel
+        }
+    }
+
     // MARK: - Receiving
 
     /// The messages the socket receives, in order. One consumer at a time.
@@ -148,6 +181,18 @@ public final class AsyncSocket: Sendable {
             let shared: Shared
             var batch: [Message] = []
             var index = 0
+
+            /// Every message available now, at least one, at most `max`; waits for the
+            /// first. For consumers that work in batches (one transaction per batch).
+            public mutating func nextBatch(max: Int) async throws -> [Message]? {
+                if index >= batch.count {
+                    index = 0
+                    guard try await shared.takeBatch(into: &batch) else { return nil }
+                }
+                let end = Swift.min(batch.count, index + max)
+                defer { index = end }
+                return Array(batch[index..<end])
+            }
 
             public mutating func next() async throws -> Message? {
                 if index < batch.count {
@@ -204,6 +249,7 @@ extension AsyncSocket {
             var ending: ZMQError?
             var closeWaiters: [UnsafeContinuation<Void, Never>] = []
             var nextWaiter: UInt64 = 0
+            var commands: [Command] = []
         }
 
         func wake() {

@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import Plan
+import ServiceLifecycle
+import Wire
+import ZeroMQ
+
+/// The aggregator's ingest channel: a CURVE ROUTER guarded by the ZAP authenticator,
+/// feeding ``IngestStage`` in batches, storing each batch in one transaction before
+/// it acknowledges (`docs/protocol.md`, `docs/operations.md`).
+public final class IngestService: Service, Sendable {
+    public let configuration: AggregatorConfiguration
+    let clock: any KoersClock
+    let logger: Logger
+    /// Resolved endpoint, once bound (for `tcp://…:*`).
+    public let boundEndpoint: BoundEndpoint
+
+    public init(configuration: AggregatorConfiguration, clock: any KoersClock = SystemClock(), logger: Logger) {
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+        self.boundEndpoint = BoundEndpoint()
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown { try await self.serve() }
+    }
+
+    func serve() async throws {
+        let c = configuration
+        let store = try ReportStore(path: c.storePath)
+        var stage = IngestStage(plan: c.plan, planVersion: c.planVersion, plain: c.plain, ackedThrough: try store.ackedThrough())
+        let context = try Context()
+        var zap: ZAPAuthenticator?
+        let router = try context.socket(.router)
+        try router.set(.routerMandatory, true)
+        try router.set(.linger, .milliseconds(500))
+        try router.set(.receiveHighWaterMark, 100_000)
+        try router.set(.sendHighWaterMark, 100_000)
+        try router.set(.maxMessageSize, 64 << 10)
+        try router.set(.heartbeatInterval, .seconds(2))
+        try router.set(.heartbeatTimeout, .seconds(6))
+        if c.plain {
+            logger.critical("PLAIN MODE: the ingest channel accepts unencrypted, unauthenticated reports; never use this outside a test")
+        } else {
+            guard let keys = c.keyPair else {
+                throw ZMQError(code: .noAuthenticator, operation: "aggregator start",
+                               message: "the aggregator needs its key pair (keys/aggregator.key_secret) or an explicit --plain")
+            }
+            let authenticator = try ZAPAuthenticator(context: context, allow: c.trustedKeys, logger: logger)
+            zap = authenticator
+            try router.makeCurveServer(secretKey: keys.secretKey, authenticator: authenticator)
+        }
+        let endpoint = try router.bind(c.ingestEndpoint)
+        boundEndpoint.set(endpoint)
+        let socket = AsyncSocket(router, configuration: { var x = AsyncSocket.Configuration(); x.inboxCapacity = 16_384; x.outboxCapacity = 16_384; return x }())
+        logger.info("ingest listening", metadata: ["endpoint": "\(endpoint)", "store": "\(c.storePath)", "trusted_keys": "\(c.trustedKeys.count)"])
+
+        var iterator = socket.messages.makeAsyncIterator()
+        do {
+            while let batch = try await iterator.nextBatch(max: c.batchLimit) {
+                let now = clock.now()
+                var outcome = stage.process(batch, now: now)
+                // Resends: harmless ones are acknowledged again, conflicting ones refused.
+                for r in outcome.resends {
+                    let earlier = try store.earlier(publisher: r.publisher, sequence: r.sequence)
+                    if let earlier, earlier.payload != r.payload {
+                        outcome.replies.append((r.routingID, .nack(Nack(refusedSequence: r.sequence, reason: .sequenceConflict,
+                                                                         detail: "sequence \(r.sequence) was stored with a different payload"))))
+                    } else if let refusal = earlier?.refusal {
+                        outcome.replies.append((r.routingID, .nack(Nack(refusedSequence: r.sequence, reason: refusal.0, detail: refusal.1))))
+                    } else {
+                        outcome.replies.append((r.routingID, .ack(Ack(ackedThrough: stage.ackedThrough[r.publisher] ?? 0))))
+                    }
+                }
+                if !outcome.reports.isEmpty || !outcome.refusals.isEmpty {
+                    var levels: [String: UInt64] = [:]
+                    for p in outcome.advanced.keys { levels[p] = stage.ackedThrough[p] }
+                    try store.commit(reports: outcome.reports, refusals: outcome.refusals, acked: levels)
+                }
+                // Persisted: now reply.
+                let codec = WireCodec()
+                for (routing, payload) in outcome.replies {
+                    let (e, p) = codec.encode(WireMessage(payload, sequence: 0, sentAt: now))
+                    try await socket.send(Message([routing, Frame(e), Frame(p)]))
+                }
+                for (publisher, routing) in outcome.advanced {
+                    let (e, p) = codec.encode(WireMessage(.ack(Ack(ackedThrough: stage.ackedThrough[publisher] ?? 0)), sequence: 0, sentAt: now))
+                    try await socket.send(Message([routing, Frame(e), Frame(p)]))
+                }
+                if !outcome.refusals.isEmpty {
+                    for r in outcome.refusals {
+                        logger.warning("report refused", metadata: ["publisher": "\(r.publisher)", "seq": "\(r.sequence)", "reason": "\(r.reason)"])
+                    }
+                }
+            }
+        } catch is CancellationError {
+            logger.info("ingest stopping")
+        }
+        await socket.close()
+        if let zap { try? await zap.stop() }
+        context.terminate()
+    }
+}
+
+/// The endpoint a service bound, readable once it is (tests bind `tcp://127.0.0.1:*`).
+public final class BoundEndpoint: Sendable {
+    private let value = Mutex<String?>(nil)
+    init() {}
+    func set(_ s: String) { value.withLock { $0 = s } }
+    /// The resolved endpoint, or nil before the bind.
+    public var endpoint: String? { value.withLock { $0 } }
+}
+
+import Synchronization

@@ -1,0 +1,154 @@
+import Foundation
+import GRDB
+import Wire
+
+/// The aggregator's durable store (SQLite, WAL, `synchronous = FULL`).
+///
+/// One transaction per ingest batch holds every report and refusal of the batch and
+/// each publisher's new acknowledgement level; the ACKs go out only after it commits.
+public final class ReportStore: Sendable {
+    let db: DatabasePool
+    public let path: String
+
+    /// A report accepted for storage.
+    public struct StoredReport: Sendable {
+        public var publisher: String
+        public var sequence: UInt64
+        public var type: MessageType
+        public var item: String
+        public var value: Double
+        /// `as_of` for progress, `period_end` for measurements.
+        public var date: String
+        public var periodStart: String?
+        public var reportedAt: Int64
+        public var receivedAt: Int64
+        public var note: String?
+        public var reporter: String?
+        public var payload: [UInt8]
+    }
+
+    /// A report refused with a NACK; its sequence is used up.
+    public struct Refusal: Sendable {
+        public var publisher: String
+        public var sequence: UInt64
+        public var reason: ReasonCode
+        public var detail: String
+        public var payload: [UInt8]
+        public var at: Int64
+    }
+
+    public init(path: String) throws {
+        self.path = path
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        db = try DatabasePool(path: path, configuration: config)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE publishers (
+                    publisher TEXT PRIMARY KEY,
+                    acked_through INTEGER NOT NULL DEFAULT 0
+                ) WITHOUT ROWID;
+                CREATE TABLE reports (
+                    publisher TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    type INTEGER NOT NULL,
+                    item TEXT NOT NULL,
+                    value REAL NOT NULL,
+                    date TEXT NOT NULL,
+                    period_start TEXT,
+                    reported_at INTEGER NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    note TEXT,
+                    reporter TEXT,
+                    payload BLOB NOT NULL,
+                    PRIMARY KEY (publisher, seq)
+                ) WITHOUT ROWID;
+                CREATE INDEX reports_item ON reports(item, date);
+                CREATE TABLE refusals (
+                    publisher TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    reason INTEGER NOT NULL,
+                    detail TEXT NOT NULL,
+                    payload BLOB NOT NULL,
+                    at INTEGER NOT NULL,
+                    PRIMARY KEY (publisher, seq)
+                ) WITHOUT ROWID;
+                """)
+        }
+        try migrator.migrate(db)
+    }
+
+    /// Each publisher's acknowledgement level: everything up to it is stored or refused.
+    public func ackedThrough() throws -> [String: UInt64] {
+        try db.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT publisher, acked_through FROM publishers").map {
+                ($0["publisher"] as String, UInt64($0["acked_through"] as Int64))
+            })
+        }
+    }
+
+    /// Stores a batch in one transaction.
+    public func commit(reports: [StoredReport], refusals: [Refusal], acked: [String: UInt64]) throws {
+        try db.write { db in
+            let insert = try db.makeStatement(sql: """
+                INSERT INTO reports (publisher, seq, type, item, value, date, period_start, reported_at, received_at, note, reporter, payload)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for r in reports {
+                try insert.execute(arguments: [r.publisher, Int64(r.sequence), Int(r.type.rawValue), r.item, r.value, r.date, r.periodStart,
+                                               r.reportedAt, r.receivedAt, r.note, r.reporter, Data(r.payload)])
+            }
+            let refuse = try db.makeStatement(sql: "INSERT INTO refusals (publisher, seq, reason, detail, payload, at) VALUES (?, ?, ?, ?, ?, ?)")
+            for r in refusals {
+                try refuse.execute(arguments: [r.publisher, Int64(r.sequence), Int(r.reason.rawValue), r.detail, Data(r.payload), r.at])
+            }
+            let level = try db.makeStatement(sql: """
+                INSERT INTO publishers (publisher, acked_through) VALUES (?, ?)
+                ON CONFLICT(publisher) DO UPDATE SET acked_through = excluded.acked_through
+                """)
+            for (p, n) in acked { try level.execute(arguments: [p, Int64(n)]) }
+        }
+    }
+
+    /// What a publisher sent under a sequence before: the payload and, if it was
+    /// refused, why. Used to tell a harmless resend from a conflicting one.
+    public func earlier(publisher: String, sequence: UInt64) throws -> (payload: [UInt8], refusal: (ReasonCode, String)?)? {
+        try db.read { db in
+            if let r = try Row.fetchOne(db, sql: "SELECT payload FROM reports WHERE publisher = ? AND seq = ?", arguments: [publisher, Int64(sequence)]) {
+                return ([UInt8](r["payload"] as Data), nil)
+            }
+            if let r = try Row.fetchOne(db, sql: "SELECT payload, reason, detail FROM refusals WHERE publisher = ? AND seq = ?",
+                                        arguments: [publisher, Int64(sequence)]) {
+                return ([UInt8](r["payload"] as Data), (ReasonCode(rawValue: UInt16(r["reason"] as Int)), r["detail"] as String))
+            }
+            return nil
+        }
+    }
+
+    /// Stored reports, oldest first (for replay, status and tests).
+    public func reports(publisher: String? = nil) throws -> [StoredReport] {
+        try db.read { db in
+            let rows = publisher == nil
+                ? try Row.fetchAll(db, sql: "SELECT * FROM reports ORDER BY received_at, publisher, seq")
+                : try Row.fetchAll(db, sql: "SELECT * FROM reports WHERE publisher = ? ORDER BY seq", arguments: [publisher])
+            return rows.map { r in
+                StoredReport(publisher: r["publisher"], sequence: UInt64(r["seq"] as Int64), type: MessageType(rawValue: UInt8(r["type"] as Int))!,
+                             item: r["item"], value: r["value"], date: r["date"], periodStart: r["period_start"],
+                             reportedAt: r["reported_at"], receivedAt: r["received_at"], note: r["note"], reporter: r["reporter"],
+                             payload: [UInt8](r["payload"] as Data))
+            }
+        }
+    }
+
+    /// Refusal counts per reason code.
+    public func refusalCounts() throws -> [ReasonCode: Int] {
+        try db.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT reason, COUNT(*) AS n FROM refusals GROUP BY reason").map {
+                (ReasonCode(rawValue: UInt16($0["reason"] as Int)), $0["n"] as Int)
+            })
+        }
+    }
+}

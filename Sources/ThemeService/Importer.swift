@@ -1,0 +1,50 @@
+import Foundation
+import Plan
+import Wire
+
+/// Imports a CSV file into the outbox: all rows or none.
+public struct Importer: Sendable {
+    public let checker: ReportChecker
+
+    public init(checker: ReportChecker) { self.checker = checker }
+
+    /// The collector for a file: the first (most specific) whose columns the header has.
+    public func collector(for table: CSVTable) -> (any Collector)? {
+        checker.plugin.collectors.first { c in c.columns.allSatisfy(table.header.contains) }
+    }
+
+    /// Reads, checks and queues every report in the file, in one transaction.
+    ///
+    /// - Returns: the sequences assigned.
+    /// - Throws: ``ImportError`` naming every bad row; nothing is queued then.
+    public func importFile(_ path: String, into outbox: Outbox, reporter: String?, now: Int64) throws -> [UInt64] {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ImportError(file: path, problems: [ReportError(message: "cannot read the file: \(error.localizedDescription)")])
+        }
+        let table: CSVTable
+        do { table = try CSVTable(text: text) } catch { throw ImportError(file: path, problems: [error]) }
+        guard let collector = collector(for: table) else {
+            let formats = checker.plugin.collectors.map { "  \($0.name): \($0.summary)" }.joined(separator: "\n")
+            throw ImportError(file: path, problems: [ReportError(
+                message: "the header (\(table.header.joined(separator: ","))) matches no format of theme `\(checker.plugin.theme)`; formats:\n\(formats)", row: 1)])
+        }
+        let drafts: [ReportDraft]
+        do { drafts = try collector.collect(table, plan: checker.plan, theme: checker.plugin.theme) } catch {
+            throw ImportError(file: path, problems: error.problems)
+        }
+        // The generic format maps drafts to rows one to one; derived drafts name their item.
+        let oneToOne = collector is GenericCollector
+        var payloads: [Payload] = [], problems: [ReportError] = []
+        for (i, d) in drafts.enumerated() {
+            do { payloads.append(try checker.check(d, reporter: reporter, now: now)) } catch {
+                var e = error
+                if oneToOne { e.row = table.rows[i].line } else { e.message = "derived report for `\(d.item)`: " + e.message }
+                problems.append(e)
+            }
+        }
+        guard problems.isEmpty else { throw ImportError(file: path, problems: problems) }
+        guard !payloads.isEmpty else { throw ImportError(file: path, problems: [ReportError(message: "the file holds no reports", row: 1)]) }
+        return try outbox.enqueue(payloads, now: now)
+    }
+}

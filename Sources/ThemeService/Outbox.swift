@@ -1,0 +1,176 @@
+import Foundation
+import GRDB
+import Wire
+
+/// The theme service's durable outbox (SQLite in WAL mode).
+///
+/// Every report is stored, with its per-publisher sequence, before anything is sent;
+/// it stays until the aggregator acknowledges it and is kept afterwards as the team's
+/// record. Sequences come from SQLite (`AUTOINCREMENT`) inside the inserting
+/// transaction, so they only grow, across restarts and across processes (the CLI and
+/// the running service write the same file). Commits are `synchronous = FULL`.
+public final class Outbox: Sendable {
+    /// Where a report stands.
+    public enum State: String, Sendable { case pending, acked, refused }
+
+    /// One stored report.
+    public struct Entry: Sendable, Hashable {
+        public var sequence: UInt64
+        public var type: MessageType
+        public var item: String
+        /// The encoded payload frame, sent unchanged on every resend.
+        public var payload: [UInt8]
+        public var createdAt: Int64
+        public var state: State
+        public var reason: ReasonCode?
+        public var detail: String?
+    }
+
+    /// What `koers theme status` shows.
+    public struct Summary: Sendable {
+        public var pending: Int
+        public var acked: Int
+        public var refused: [Entry]
+        public var lastSequence: UInt64
+        public var ackedThrough: UInt64
+        public var lastContact: Int64?
+        public var lastProblem: String?
+    }
+
+    let db: DatabasePool
+    /// The file.
+    public let path: String
+
+    /// Opens (creating when needed) the outbox at `path`.
+    public init(path: String) throws {
+        self.path = path
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        db = try DatabasePool(path: path, configuration: config)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE reports (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    type INTEGER NOT NULL,
+                    item TEXT NOT NULL,
+                    payload BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'acked', 'refused')),
+                    reason INTEGER,
+                    detail TEXT,
+                    settled_at INTEGER
+                );
+                CREATE INDEX reports_state ON reports(state, seq);
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                """)
+        }
+        try migrator.migrate(db)
+    }
+
+    /// Stores reports in one transaction (all or none) and returns their sequences.
+    @discardableResult
+    public func enqueue(_ payloads: [Payload], now: Int64) throws -> [UInt64] {
+        let codec = WireCodec()
+        return try db.write { db in
+            var seqs: [UInt64] = []
+            for p in payloads {
+                let item: String
+                switch p {
+                case .milestoneProgress(let m): item = m.item
+                case .indicatorMeasurement(let m): item = m.item
+                default: preconditionFailure("only reports go into the outbox")
+                }
+                try db.execute(sql: "INSERT INTO reports (type, item, payload, created_at) VALUES (?, ?, ?, ?)",
+                               arguments: [Int(p.type.rawValue), item, Data(codec.encodePayload(p)), now])
+                seqs.append(UInt64(db.lastInsertedRowID))
+            }
+            return seqs
+        }
+    }
+
+    /// Reports with a sequence of at least `from`, in order, whatever their state (the
+    /// aggregator decides; see `docs/protocol.md` §4).
+    public func entries(from: UInt64, limit: Int) throws -> [Entry] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM reports WHERE seq >= ? ORDER BY seq LIMIT ?", arguments: [Int64(from), limit]).map(Self.entry)
+        }
+    }
+
+    /// One report.
+    public func entry(_ seq: UInt64) throws -> Entry? {
+        try db.read { db in try Row.fetchOne(db, sql: "SELECT * FROM reports WHERE seq = ?", arguments: [Int64(seq)]).map(Self.entry) }
+    }
+
+    static func entry(_ r: Row) -> Entry {
+        Entry(sequence: UInt64(r["seq"] as Int64), type: MessageType(rawValue: UInt8(r["type"] as Int))!, item: r["item"],
+              payload: [UInt8](r["payload"] as Data), createdAt: r["created_at"], state: State(rawValue: r["state"])!,
+              reason: (r["reason"] as Int?).map { ReasonCode(rawValue: UInt16($0)) }, detail: r["detail"])
+    }
+
+    /// The highest sequence assigned (0 if none).
+    public func lastSequence() throws -> UInt64 {
+        try db.read { db in UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM reports") ?? 0) }
+    }
+
+    /// Reports not yet acknowledged or refused.
+    public func pendingCount() throws -> Int {
+        try db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reports WHERE state = 'pending'") ?? 0 }
+    }
+
+    /// Marks every pending report up to `through` acknowledged and remembers the aggregator's figure.
+    public func markAcked(through: UInt64, now: Int64) throws {
+        try db.write { db in
+            try db.execute(sql: "UPDATE reports SET state = 'acked', settled_at = ? WHERE state = 'pending' AND seq <= ?",
+                           arguments: [now, Int64(through)])
+            try Self.set(db, "acked_through", String(through))
+            try Self.set(db, "last_contact", String(now))
+        }
+    }
+
+    /// Marks one report refused, with the aggregator's reason.
+    public func markRefused(_ seq: UInt64, reason: ReasonCode, detail: String, now: Int64) throws {
+        try db.write { db in
+            try db.execute(sql: "UPDATE reports SET state = 'refused', reason = ?, detail = ?, settled_at = ? WHERE seq = ?",
+                           arguments: [Int(reason.rawValue), detail, now, Int64(seq)])
+            try Self.set(db, "last_contact", String(now))
+        }
+    }
+
+    /// Records that the aggregator was heard from.
+    public func recordContact(now: Int64) throws {
+        try db.write { db in try Self.set(db, "last_contact", String(now)) }
+    }
+
+    /// Records a problem the team should see (an authentication refusal, say); nil clears it.
+    public func recordProblem(_ text: String?) throws {
+        try db.write { db in
+            if let text { try Self.set(db, "last_problem", text) } else { try db.execute(sql: "DELETE FROM meta WHERE key = 'last_problem'") }
+        }
+    }
+
+    static func set(_ db: Database, _ key: String, _ value: String) throws {
+        try db.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                       arguments: [key, value])
+    }
+
+    /// Everything `koers theme status` shows.
+    public func summary(refusedLimit: Int = 20) throws -> Summary {
+        try db.read { db in
+            let meta = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT key, value FROM meta").map { ($0["key"] as String, $0["value"] as String) })
+            return Summary(
+                pending: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reports WHERE state = 'pending'") ?? 0,
+                acked: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reports WHERE state = 'acked'") ?? 0,
+                refused: try Row.fetchAll(db, sql: "SELECT * FROM reports WHERE state = 'refused' ORDER BY seq DESC LIMIT ?",
+                                          arguments: [refusedLimit]).map(Self.entry),
+                lastSequence: UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM reports") ?? 0),
+                ackedThrough: meta["acked_through"].flatMap(UInt64.init) ?? 0,
+                lastContact: meta["last_contact"].flatMap(Int64.init),
+                lastProblem: meta["last_problem"])
+        }
+    }
+}

@@ -1,0 +1,298 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Wire
+import ZeroMQ
+
+/// How a theme service connects and paces itself.
+public struct ThemeServiceConfiguration: Sendable {
+    /// The theme this service publishes for; its key must authenticate as this theme.
+    public var theme: String
+    /// The aggregator's ingest endpoint.
+    public var aggregatorEndpoint: String = "tcp://127.0.0.1:7401"
+    /// This service's CURVE key pair; nil only in plain mode.
+    public var keyPair: CurveKeyPair?
+    /// The aggregator's public key; nil only in plain mode.
+    public var aggregatorKey: CurvePublicKey?
+    /// The outbox file.
+    public var outboxPath: String
+    /// Reports sent and not yet acknowledged, at most.
+    public var window: Int = 1000
+    /// A heartbeat goes out when nothing else has for this long.
+    public var heartbeatInterval: Duration = .seconds(1)
+    /// How often the outbox is checked for reports the CLI added.
+    public var pollInterval: Duration = .milliseconds(100)
+    /// libzmq's first reconnect delay; each process adds up to 50 % jitter so that
+    /// services restarted together do not reconnect in step.
+    public var reconnectInterval: Duration = .milliseconds(200)
+    /// libzmq's reconnect delay doubles up to this cap.
+    public var reconnectIntervalMax: Duration = .seconds(30)
+    /// After an authentication refusal the service stops reconnecting for this long
+    /// (plus jitter) and tells the team, instead of hammering the aggregator.
+    public var authenticationRetry: Duration = .seconds(60)
+    /// The plan version the service checks reports against.
+    public var planVersion: UInt64 = 1
+
+    public init(theme: String, outboxPath: String) {
+        self.theme = theme
+        self.outboxPath = outboxPath
+    }
+}
+
+/// The theme service's sender: sends the outbox to the aggregator over the ingest
+/// channel and settles each report by the aggregator's ACK or NACK (`docs/protocol.md`).
+public final class ThemeServiceRunner: Service, Sendable {
+    public let configuration: ThemeServiceConfiguration
+    let clock: any KoersClock
+    let logger: Logger
+
+    public init(configuration: ThemeServiceConfiguration, clock: any KoersClock = SystemClock(), logger: Logger) {
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+    }
+
+    enum Event: Sendable {
+        case message(Message)
+        case monitor(MonitorEvent)
+        case tick
+    }
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown { try await self.serve() }
+    }
+
+    func serve() async throws {
+        let c = configuration
+        let outbox = try Outbox(path: c.outboxPath)
+        let context = try Context()
+        let socket = try context.socket(.dealer)
+        let jitter = Double.random(in: 1.0...1.5)
+        try socket.set(.immediate, true)
+        try socket.set(.linger, .after(.zero))
+        try socket.set(.sendHighWaterMark, Int32(c.window * 2))
+        try socket.set(.receiveHighWaterMark, Int32(c.window * 2))
+        try socket.set(.maxMessageSize, 64 << 10)
+        try socket.set(.reconnectInterval, c.reconnectInterval * jitter)
+        try socket.set(.reconnectIntervalMax, c.reconnectIntervalMax)
+        try socket.set(.heartbeatInterval, .seconds(2))
+        try socket.set(.heartbeatTimeout, .seconds(6))
+        if let keys = c.keyPair, let server = c.aggregatorKey {
+            try socket.makeCurveClient(keyPair: keys, serverKey: server)
+        } else {
+            logger.warning("PLAIN MODE: reports travel unencrypted and unauthenticated", metadata: ["theme": "\(c.theme)"])
+        }
+        let monitor = try SocketMonitor(socket)
+        try socket.connect(c.aggregatorEndpoint)
+        let dealer = AsyncSocket(socket)
+        logger.info("theme service started", metadata: ["theme": "\(c.theme)", "aggregator": "\(c.aggregatorEndpoint)", "outbox": "\(c.outboxPath)"])
+
+        let (events, sink) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .bufferingNewest(10_000))
+        let feeders = Task {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { do { for try await m in dealer.messages { sink.yield(.message(m)) } } catch {} }
+                group.addTask { do { for try await e in monitor.events { sink.yield(.monitor(e)) } } catch {} }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: c.pollInterval)
+                        sink.yield(.tick)
+                    }
+                }
+            }
+        }
+        defer { feeders.cancel() }
+
+        var session = Session(outbox: outbox, dealer: dealer, configuration: c, clock: clock, logger: logger)
+        do {
+            for await event in events {
+                try Task.checkCancellation()
+                try await session.handle(event)
+            }
+        } catch is CancellationError {
+            logger.info("theme service stopping", metadata: ["theme": "\(c.theme)"])
+        } catch {
+            logger.error("theme service failed", metadata: ["theme": "\(c.theme)", "error": "\(error)"])
+            feeders.cancel()
+            await dealer.close()
+            await monitor.close()
+            context.terminate()
+            throw error
+        }
+        feeders.cancel()
+        await dealer.close()
+        await monitor.close()
+        context.terminate()
+    }
+
+    /// The connection's state machine.
+    struct Session {
+        let outbox: Outbox
+        let dealer: AsyncSocket
+        let configuration: ThemeServiceConfiguration
+        let clock: any KoersClock
+        let logger: Logger
+        let codec = WireCodec()
+
+        var connected = false
+        var welcomed = false
+        var helloSentAt: ContinuousClock.Instant?
+        var lastSendAt = ContinuousClock.now
+        /// The next sequence to send.
+        var nextToSend: UInt64 = 1
+        /// The aggregator's cumulative acknowledgement.
+        var ackedThrough: UInt64 = 0
+        var retryAfter: ContinuousClock.Instant?
+        var authPausedUntil: ContinuousClock.Instant?
+
+        init(outbox: Outbox, dealer: AsyncSocket, configuration: ThemeServiceConfiguration, clock: any KoersClock, logger: Logger) {
+            self.outbox = outbox
+            self.dealer = dealer
+            self.configuration = configuration
+            self.clock = clock
+            self.logger = logger
+        }
+
+        var theme: String { configuration.theme }
+
+        mutating func handle(_ event: Event) async throws {
+            switch event {
+            case .monitor(let e): try await handle(e)
+            case .message(let m): try await handle(m)
+            case .tick: try await tick()
+            }
+        }
+
+        mutating func handle(_ e: MonitorEvent) async throws {
+            switch e {
+            case .handshakeSucceeded:
+                connected = true
+                welcomed = false
+                try outbox.recordProblem(nil)
+                logger.info("connected to the aggregator", metadata: ["theme": "\(theme)"])
+                try await sendHello()
+            case .disconnected:
+                if connected { logger.warning("lost the aggregator; reports wait in the outbox", metadata: ["theme": "\(theme)"]) }
+                connected = false
+                welcomed = false
+            case .handshakeFailedAuthentication(_, let status):
+                connected = false
+                welcomed = false
+                let pause = configuration.authenticationRetry * Double.random(in: 1.0...1.25)
+                let text = "the aggregator refused this service's key (ZAP status \(status)); ask the programme bureau to trust keys/\(theme).key. Retrying in \(pause)."
+                logger.error("authentication refused", metadata: ["theme": "\(theme)", "status": "\(status)"])
+                try outbox.recordProblem(text)
+                authPausedUntil = .now + pause
+                let endpoint = configuration.aggregatorEndpoint
+                _ = try? await dealer.withSocket { try $0.disconnect(endpoint) }
+            case .handshakeFailedProtocol(_, let code):
+                let text = "the handshake with the aggregator failed (protocol error 0x\(String(code, radix: 16))): check the aggregator's public key"
+                logger.error("handshake failed", metadata: ["theme": "\(theme)", "code": "\(code)"])
+                try outbox.recordProblem(text)
+            default: break
+            }
+        }
+
+        mutating func handle(_ m: Message) async throws {
+            guard m.count == 2 else {
+                logger.warning("ignoring a message with \(m.count) frames from the aggregator")
+                return
+            }
+            let now = clock.now()
+            let decoded: WireMessage
+            do {
+                decoded = try m[0].withUnsafeBytes { e in
+                    try m[1].withUnsafeBytes { p in try codec.decode(envelope: e, payload: p, now: now + 86_400_000) }
+                }
+            } catch {
+                logger.warning("ignoring an undecodable message from the aggregator", metadata: ["error": "\(error)"])
+                return
+            }
+            switch decoded.payload {
+            case .welcome(let w):
+                welcomed = true
+                ackedThrough = w.ackedThrough
+                nextToSend = w.ackedThrough + 1
+                try outbox.markAcked(through: w.ackedThrough, now: now)
+                if w.planVersion != configuration.planVersion {
+                    let text = "the aggregator runs plan version \(w.planVersion), this service version \(configuration.planVersion)"
+                    logger.warning("plan versions differ", metadata: ["theme": "\(theme)", "aggregator": "\(w.planVersion)", "service": "\(configuration.planVersion)"])
+                    try outbox.recordProblem(text)
+                }
+                logger.info("welcomed", metadata: ["theme": "\(theme)", "acked_through": "\(w.ackedThrough)"])
+                try await sendBatch()
+            case .ack(let a):
+                if a.ackedThrough > ackedThrough {
+                    ackedThrough = a.ackedThrough
+                    try outbox.markAcked(through: a.ackedThrough, now: now)
+                }
+                try await sendBatch()
+            case .nack(let n):
+                if n.reason.rawValue >= 500 {
+                    logger.warning("aggregator could not take a report now; will resend", metadata: ["seq": "\(n.refusedSequence)", "reason": "\(n.reason)"])
+                    nextToSend = min(nextToSend, n.refusedSequence)
+                    retryAfter = .now + .seconds(1)
+                } else if n.reason == .sequenceGap {
+                    logger.warning("aggregator saw a gap; resynchronising", metadata: ["seq": "\(n.refusedSequence)"])
+                    try await sendHello()
+                } else if n.refusedSequence > 0 {
+                    try outbox.markRefused(n.refusedSequence, reason: n.reason, detail: n.detail, now: now)
+                    logger.error("report refused", metadata: ["theme": "\(theme)", "seq": "\(n.refusedSequence)", "reason": "\(n.reason)", "detail": "\(n.detail)"])
+                } else {
+                    logger.error("aggregator refused a message", metadata: ["reason": "\(n.reason)", "detail": "\(n.detail)"])
+                }
+            default:
+                logger.warning("ignoring \(decoded.envelope.type) on the ingest channel")
+            }
+        }
+
+        mutating func tick() async throws {
+            if let until = authPausedUntil, ContinuousClock.now >= until {
+                authPausedUntil = nil
+                let endpoint = configuration.aggregatorEndpoint
+                logger.info("retrying the aggregator after an authentication refusal", metadata: ["theme": "\(theme)"])
+                _ = try? await dealer.withSocket { try $0.connect(endpoint) }
+            }
+            guard connected else { return }
+            if !welcomed {
+                if let sent = helloSentAt, ContinuousClock.now - sent > .seconds(5) { try await sendHello() }
+                return
+            }
+            if let r = retryAfter {
+                guard ContinuousClock.now >= r else { return }
+                retryAfter = nil
+            }
+            try await sendBatch()
+            if ContinuousClock.now - lastSendAt >= configuration.heartbeatInterval {
+                let last = try outbox.lastSequence()
+                try await send(.heartbeat(Heartbeat(theme: theme, lastSequence: last, outboxDepth: UInt64(try outbox.pendingCount()))), sequence: 0)
+            }
+        }
+
+        mutating func sendHello() async throws {
+            helloSentAt = .now
+            try await send(.hello(Hello(theme: theme, planVersion: configuration.planVersion, service: "koers-theme/0.1.0",
+                                        lastSequence: try outbox.lastSequence())), sequence: 0)
+        }
+
+        /// Sends what the window allows, in sequence order.
+        mutating func sendBatch() async throws {
+            guard welcomed, retryAfter == nil else { return }
+            let inFlight = Int(nextToSend - 1 - min(ackedThrough, nextToSend - 1))
+            let room = configuration.window - inFlight
+            guard room > 0 else { return }
+            let entries = try outbox.entries(from: nextToSend, limit: room)
+            for e in entries {
+                let env = Envelope(type: e.type, sequence: e.sequence, sentAt: clock.now())
+                try await dealer.send(Message([Frame(env.bytes), Frame(e.payload)]))
+                nextToSend = e.sequence + 1
+            }
+            if !entries.isEmpty { lastSendAt = .now }
+        }
+
+        mutating func send(_ payload: Payload, sequence: UInt64) async throws {
+            let (e, p) = codec.encode(WireMessage(payload, sequence: sequence, sentAt: clock.now()))
+            try await dealer.send(Message([Frame(e), Frame(p)]))
+            lastSendAt = .now
+        }
+    }
+}

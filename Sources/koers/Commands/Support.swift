@@ -1,0 +1,76 @@
+import Foundation
+import Logging
+import Plan
+import ThemeService
+import TalentPlugin
+import WorkPlugin
+import HealthPlugin
+import SafetyPlugin
+import ZeroMQ
+import ArgumentParser
+
+/// Options every process-running command shares.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: "Where Koers keeps its data (outboxes, the aggregator's store).")
+    var data: String = "data"
+
+    @Option(name: .long, help: "Where key files live: NAME.key (public) and NAME.key_secret.")
+    var keys: String = "keys"
+
+    @Option(name: .long, help: "The plan file (YAML). Default: the built-in plan.")
+    var plan: String?
+
+    func loadPlan() throws -> Plan {
+        do { return try PlanLoader.loadDefault(path: plan) } catch {
+            printError(error.description)
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// The plugin for a theme: the team's own, or the generic one for a theme without code.
+func plugin(for theme: String, plan: Plan) throws -> any ThemePlugin {
+    guard plan.themes.contains(where: { $0.id == theme }) else {
+        throw ValidationError("unknown theme `\(theme)`; the plan's themes are \(plan.themes.map(\.id).joined(separator: ", "))")
+    }
+    switch theme {
+    case "talent": return TalentPlugin()
+    case "work": return WorkPlugin()
+    case "health": return HealthPlugin()
+    case "safety": return SafetyPlugin()
+    default: return GenericPlugin(theme: theme)
+    }
+}
+
+func outboxPath(data: String, theme: String) -> String { "\(data)/\(theme)/outbox.sqlite" }
+
+/// One-time logging set-up for a process; `KOERS_LOG_LEVEL` sets the level (default info).
+func bootstrapLogging() -> Logger {
+    let level = ProcessInfo.processInfo.environment["KOERS_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+    LoggingSystem.bootstrap { label in
+        var h = StreamLogHandler.standardError(label: label)
+        h.logLevel = level
+        return h
+    }
+    return Logger(label: "koers")
+}
+
+/// Reads a key pair from `DIR/NAME.key_secret`, with a clear error naming the fix.
+func loadKeyPair(_ dir: String, _ name: String) throws -> CurveKeyPair {
+    let path = "\(dir)/\(name).key_secret"
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw ValidationError("no key pair at \(path); create one with `koers keys generate \(name) --dir \(dir)`")
+    }
+    guard let pair = try CurveKeyFile.read(path).keyPair else { throw ValidationError("\(path) holds no secret key") }
+    return pair
+}
+
+func loadPublicKey(_ dir: String, _ name: String) throws -> CurvePublicKey {
+    let path = "\(dir)/\(name).key"
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw ValidationError("no public key at \(path); copy the aggregator's \(name).key here")
+    }
+    return try CurveKeyFile.read(path).publicKey
+}
+
+func nowMilliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
