@@ -29,18 +29,25 @@ public struct Importer: Sendable {
             throw ImportError(file: path, problems: [ReportError(
                 message: "the header (\(table.header.joined(separator: ","))) matches no format of theme `\(checker.plugin.theme)`; formats:\n\(formats)", row: 1)])
         }
-        let drafts: [ReportDraft]
-        do { drafts = try collector.collect(table, plan: checker.plan, theme: checker.plugin.theme) } catch {
-            throw ImportError(file: path, problems: error.problems)
-        }
-        // The generic format maps drafts to rows one to one; derived drafts name their item.
-        let oneToOne = collector is GenericCollector
         var payloads: [Payload] = [], problems: [ReportError] = []
-        for (i, d) in drafts.enumerated() {
-            do { payloads.append(try checker.check(d, reporter: reporter, now: now)) } catch {
-                var e = error
-                if oneToOne { e.row = table.rows[i].line } else { e.message = "derived report for `\(d.item)`: " + e.message }
-                problems.append(e)
+        if let generic = collector as? GenericCollector {
+            // One report per row: every row is parsed and checked, so every bad row is named.
+            for (line, row) in table.rows {
+                do {
+                    payloads.append(try checker.check(try generic.draft(table, row), reporter: reporter, now: now))
+                } catch {
+                    problems.append(ReportError(code: error.code, message: error.message, row: line))
+                }
+            }
+        } else {
+            let drafts: [ReportDraft]
+            do { drafts = try collector.collect(table, plan: checker.plan, theme: checker.plugin.theme) } catch {
+                throw ImportError(file: path, problems: error.problems)
+            }
+            for d in drafts {
+                do { payloads.append(try checker.check(d, reporter: reporter, now: now)) } catch {
+                    problems.append(ReportError(code: error.code, message: "derived report for `\(d.item)`: " + error.message))
+                }
             }
         }
         guard problems.isEmpty else { throw ImportError(file: path, problems: problems) }

@@ -174,6 +174,9 @@ public final class ThemeServiceRunner: Service, Sendable {
                 if connected { logger.warning("lost the aggregator; reports wait in the outbox", metadata: ["theme": "\(theme)"]) }
                 connected = false
                 welcomed = false
+                // What was sent but not acknowledged is resent after the next WELCOME;
+                // anything still queued here would only arrive ahead of the HELLO.
+                try await dealer.discardUnsent()
             case .handshakeFailedAuthentication(_, let status):
                 connected = false
                 welcomed = false
@@ -232,8 +235,14 @@ public final class ThemeServiceRunner: Service, Sendable {
                     nextToSend = min(nextToSend, n.refusedSequence)
                     retryAfter = .now + .seconds(1)
                 } else if n.reason == .sequenceGap {
-                    logger.warning("aggregator saw a gap; resynchronising", metadata: ["seq": "\(n.refusedSequence)"])
-                    try await sendHello()
+                    // One resynchronisation at a time: later gap NACKs are for reports
+                    // sent before it, which the WELCOME's resend covers.
+                    if welcomed {
+                        logger.warning("aggregator saw a gap; resynchronising", metadata: ["seq": "\(n.refusedSequence)"])
+                        welcomed = false
+                        try await dealer.discardUnsent()
+                        try await sendHello()
+                    }
                 } else if n.refusedSequence > 0 {
                     try outbox.markRefused(n.refusedSequence, reason: n.reason, detail: n.detail, now: now)
                     logger.error("report refused", metadata: ["theme": "\(theme)", "seq": "\(n.refusedSequence)", "reason": "\(n.reason)", "detail": "\(n.detail)"])

@@ -49,6 +49,12 @@ extension AsyncSocket {
 
             loop: while true {
                 let intake = shared.state.withLock { s -> Intake in
+                    if s.discardRequested {
+                        s.discardRequested = false
+                        s.outbox.removeAll(keepingCapacity: true)
+                        pending.removeAll(keepingCapacity: true)
+                        pendingIndex = 0
+                    }
                     // Trade buffers rather than allocate: an empty `pending` keeps its
                     // capacity and becomes the callers' next outbox.
                     if pendingIndex == pending.count {

@@ -133,6 +133,25 @@ public final class AsyncSocket: Sendable {
         }
     }
 
+    /// Drops every queued message that libzmq has not taken yet.
+    ///
+    /// For a client that resynchronises after a reconnect (its protocol resends what
+    /// matters) and must not let stale messages go out ahead of its greeting.
+    public func discardUnsent() async throws {
+        try await withUnsafeThrowingContinuation { (c: UnsafeContinuation<Void, Error>) in
+            // The owner drops its queue during intake, before it runs this command.
+            let command = Command({ _ in c.resume() }, cancel: { c.resume(throwing: $0) })
+            let (accepted, wake, error) = shared.state.withLock { s -> (Bool, Bool, Error?) in
+                if s.closeRequested || s.closed { return (false, false, shared.closedError(s)) }
+                s.discardRequested = true
+                s.commands.append(command)
+                return (true, Shared.claimWake(&s), nil)
+            }
+            if wake { shared.wake() }
+            if !accepted, let error { c.resume(throwing: error) }
+        }
+    }
+
     /// Work for the owner thread, and what to do if it never runs.
     struct Command: Sendable {
         let run: @Sendable (Socket) -> Void
@@ -250,6 +269,8 @@ extension AsyncSocket {
             var closeWaiters: [UnsafeContinuation<Void, Never>] = []
             var nextWaiter: UInt64 = 0
             var commands: [Command] = []
+            /// The owner should drop its pending messages and the outbox.
+            var discardRequested = false
         }
 
         func wake() {

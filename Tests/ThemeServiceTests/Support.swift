@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+import ZeroMQ
+@testable import ThemeService
+@testable import Aggregator
+
+/// The `koers` executable built beside the tests (`swift build --build-tests` builds it).
+func koersBinary() throws -> String {
+    let candidates = [
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("koers").path,
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(".build/debug/koers").path,
+    ]
+    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        throw TestFailure("the koers executable is not built; run `swift build` first (make test does)")
+    }
+    return found
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// A temporary working directory with keys for the aggregator and the four themes.
+final class Workspace: @unchecked Sendable {
+    // Proof for Sendable: set once in init, then only read.
+    let dir: String
+    var keys: String { dir + "/keys" }
+    var data: String { dir + "/data" }
+    let endpoint: String
+
+    init() throws {
+        dir = NSTemporaryDirectory() + "koers-it-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for name in ["aggregator", "talent", "work", "health", "safety"] {
+            try CurveKeyFile.write(try CurveKeyPair.generate(), identity: name, directory: dir + "/keys")
+        }
+        endpoint = "tcp://127.0.0.1:\(try freePort())"
+    }
+
+    /// Kept for a post-mortem when KOERS_KEEP_TEST_DATA is set.
+    deinit {
+        if ProcessInfo.processInfo.environment["KOERS_KEEP_TEST_DATA"] != nil {
+            print("test data kept in \(dir)")
+        } else {
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
+
+    func outbox(_ theme: String) throws -> Outbox { try Outbox(path: "\(data)/\(theme)/outbox.sqlite") }
+    func store() throws -> ReportStore { try ReportStore(path: "\(data)/aggregator/koers.sqlite") }
+
+    func aggregator() throws -> Child {
+        try Child(["aggregator", "run", "--keys", keys, "--data", data, "--ingest", endpoint], log: dir + "/aggregator.log")
+    }
+
+    func theme(_ theme: String) throws -> Child {
+        try Child(["theme", "run", theme, "--keys", keys, "--data", data, "--aggregator", endpoint], log: dir + "/\(theme).log")
+    }
+
+    /// `koers ARGS` to completion; returns (exit status, stdout + stderr).
+    func koers(_ args: [String]) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try koersBinary())
+        p.arguments = args + ["--data", data]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let out = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: out, as: UTF8.self))
+    }
+}
+
+/// A free TCP port on loopback, found by binding to port 0 and letting go.
+func freePort() throws -> Int {
+    let context = try Context()
+    defer { context.terminate() }
+    let s = try context.socket(.pull)
+    let endpoint = try s.bind("tcp://127.0.0.1:*")
+    s.close()
+    return Int(endpoint.split(separator: ":").last!)!
+}
+
+/// A `koers` process started by a test and ended by it, by PID.
+final class Child: @unchecked Sendable {
+    // Proof for Sendable: `process` is only started in init and signalled afterwards.
+    let process = Process()
+
+    init(_ args: [String], log: String) throws {
+        process.executableURL = URL(fileURLWithPath: try koersBinary())
+        process.arguments = args
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try handle.seekToEnd()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    /// `kill -9`: no chance to clean up.
+    func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM, and wait for a graceful exit.
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    deinit { if process.isRunning { kill9() } }
+}
+
+/// Waits until `condition` holds, checking every 50 ms, failing after `seconds`.
+/// The condition is state the processes write (an outbox, a store), not elapsed time.
+func eventually(_ what: String, within seconds: Double = 30, _ condition: () throws -> Bool) throws {
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    while ContinuousClock.now < deadline {
+        if (try? condition()) == true { return }
+        Thread.sleep(forTimeInterval: 0.05)
+    }
+    throw TestFailure("timed out waiting for \(what)")
+}
