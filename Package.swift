@@ -64,11 +64,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The status model: item states, roll-up, the schedule of time-driven changes, alerts.
+        .target(
+            name: "Status",
+            dependencies: ["Plan"]
+        ),
         // The aggregator: ingest pipeline, report store.
         .target(
             name: "Aggregator",
             dependencies: [
-                "ZeroMQ", "Plan", "Wire",
+                "ZeroMQ", "Plan", "Wire", "Status",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -113,6 +118,10 @@ let package = Package(
             name: "ThemeServiceTests",
             dependencies: ["ThemeService", "Aggregator", "Plan", "Wire", "ZeroMQ",
                            "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin"]
+        ),
+        .testTarget(
+            name: "StatusTests",
+            dependencies: ["Status", "Plan"]
         ),
         .testTarget(
             name: "WireTests",

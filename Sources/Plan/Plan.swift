@@ -184,12 +184,21 @@ public struct Milestone: Sendable {
     public var secures: String?
     /// Why a date or figure was chosen where the source gives none exactly.
     public var note: String?
+
+    public init(id: String, name: String, kind: Kind, baseline: Double, target: Double, unit: String, start: PlanDate, due: PlanDate,
+                checkpoints: [Checkpoint] = [], cadence: Cadence, dependsOn: [String] = [], areas: [String] = [],
+                secures: String? = nil, note: String? = nil) {
+        self.id = id; self.name = name; self.kind = kind; self.baseline = baseline; self.target = target; self.unit = unit
+        self.start = start; self.due = due; self.checkpoints = checkpoints; self.cadence = cadence; self.dependsOn = dependsOn
+        self.areas = areas; self.secures = secures; self.note = note
+    }
 }
 
 /// A point on a milestone's expected path.
 public struct Checkpoint: Sendable, Hashable {
     public var date: PlanDate
     public var value: Double
+    public init(date: PlanDate, value: Double) { self.date = date; self.value = value }
 }
 
 /// An indicator: a measured figure on a path from its baseline to a target.
@@ -214,6 +223,14 @@ public struct Indicator: Sendable {
     /// Where the figures come from.
     public var source: String
     public var sourceURL: String?
+
+    public init(id: String, name: String, unit: String, direction: Direction, baseline: Double, baselineYear: Int,
+                references: [String: Double], target: Double, targetYear: Int, targetBasis: TargetBasis, cadence: Cadence,
+                source: String, sourceURL: String?) {
+        self.id = id; self.name = name; self.unit = unit; self.direction = direction; self.baseline = baseline
+        self.baselineYear = baselineYear; self.references = references; self.target = target; self.targetYear = targetYear
+        self.targetBasis = targetBasis; self.cadence = cadence; self.source = source; self.sourceURL = sourceURL
+    }
 }
 
 /// A re-planning: a new plan version with a date, a reason and what changed.

@@ -1,0 +1,193 @@
+import Plan
+
+/// Turns item states into alerts and runs each alert through its lifecycle:
+/// pending → firing → resolved, with acknowledged and flapping (`docs/status-model.md`).
+public struct AlertEngine: Sendable {
+    /// The version of these rules, recorded with every alert.
+    public static let ruleVersion = 1
+
+    /// Days a condition must hold before it fires, by severity.
+    public var pendingDays: [Severity: Int] = [.critical: 0, .warning: 7, .info: 14]
+    /// Transitions within `flapWindowDays` that make an alert flapping.
+    public var flapTransitions = 4
+    public var flapWindowDays = 90
+    /// Quiet days before a flapping alert settles.
+    public var flapSettleDays = 30
+    /// Days before a funding line's secured-until date that its expiry becomes an alert.
+    public var fundingNoticeDays = 90
+
+    /// Alerts not resolved, by key.
+    public private(set) var active: [String: Alert] = [:]
+    /// Recent firing/resolved transition dates per key, for flapping.
+    var recent: [String: [PlanDate]] = [:]
+    let plan: Plan
+    let placement: [String: (theme: String, owner: String?, areas: [String])]
+
+    public init(plan: Plan) {
+        self.plan = plan
+        var p: [String: (String, String?, [String])] = [:]
+        for (i, theme, _) in plan.interventions {
+            for m in i.milestones { p[m.id] = (theme, i.owner, m.areas.isEmpty ? i.areas : m.areas) }
+        }
+        for x in plan.indicators { p[x.indicator.id] = (x.theme, nil, []) }
+        placement = p
+    }
+
+    /// The rule (and severity) that an item's status triggers, if any.
+    public func rule(for status: ItemStatus, isIndicator: Bool, themeSilent: Bool) -> (rule: String, severity: Severity)? {
+        switch (status.state, isIndicator) {
+        case (.overdue, false): return ("milestone-overdue", .critical)
+        case (.lagging, false): return ("milestone-lagging", .warning)
+        case (.atRisk, false): return ("milestone-at-risk", .info)
+        case (.lagging, true): return ("indicator-lagging", .warning)
+        // A silent theme raises one alert of its own; its items' missing data does not.
+        case (.unknown, _) where !themeSilent: return ("data-missing", .warning)
+        default: return nil
+        }
+    }
+
+    /// Brings the alerts of one subject in line with its current condition.
+    ///
+    /// - Parameters:
+    ///   - subject: the item, theme or funding line.
+    ///   - condition: the rule that holds now, or nil.
+    mutating func reconcile(subject: String, theme: String?, condition: (rule: String, severity: Severity)?, evidence: Evidence,
+                            today: PlanDate, into out: inout [AlertTransition]) {
+        let wanted = condition.map { "\($0.rule):\(subject)" }
+        // Alerts of this subject under another rule resolve.
+        for (key, alert) in active where alert.subject == subject && key != wanted {
+            transition(key, to: .resolved, today: today, into: &out)
+            _ = alert
+        }
+        guard let condition, let key = wanted else { return }
+        if var a = active[key] {
+            a.evidence = evidence
+            active[key] = a
+            return
+        }
+        let place = placement[subject]
+        let alert = Alert(key: key, rule: condition.rule, subject: subject, theme: theme ?? place?.theme, severity: condition.severity,
+                          state: .pending, since: today, acknowledgement: nil, evidence: evidence, owner: place?.owner,
+                          areas: place?.areas ?? [], ruleVersion: Self.ruleVersion)
+        active[key] = alert
+        out.append(AlertTransition(key: key, from: nil, to: .pending, date: today, alert: alert))
+        promote(key, today: today, into: &out)
+    }
+
+    /// Pending alerts whose time has come fire; expired acknowledgements lapse; flapping settles.
+    mutating func promote(_ key: String, today: PlanDate, into out: inout [AlertTransition]) {
+        guard let a = active[key] else { return }
+        switch a.state {
+        case .pending where a.since.days(to: today) >= pendingDays[a.severity, default: 0]:
+            if isFlapping(key, today: today) {
+                transition(key, to: .flapping, today: today, into: &out)
+            } else {
+                transition(key, to: .firing, today: today, into: &out)
+            }
+        case .acknowledged:
+            if let until = a.acknowledgement?.until, today > until {
+                active[key]?.acknowledgement = nil
+                transition(key, to: .firing, today: today, into: &out)
+            }
+        case .flapping:
+            if (recent[key]?.last).map({ $0.days(to: today) >= flapSettleDays }) ?? true {
+                recent[key] = []
+                transition(key, to: .firing, today: today, into: &out)
+            }
+        default: break
+        }
+    }
+
+    func isFlapping(_ key: String, today: PlanDate) -> Bool {
+        (recent[key] ?? []).filter { $0.days(to: today) <= flapWindowDays }.count >= flapTransitions
+    }
+
+    mutating func transition(_ key: String, to state: AlertState, today: PlanDate, into out: inout [AlertTransition]) {
+        guard var a = active[key], a.state != state else { return }
+        let from = a.state
+        // A flapping alert resolves quietly: it is already known to come and go.
+        if from == .firing || from == .acknowledged || state == .firing {
+            recent[key, default: []].append(today)
+            recent[key] = recent[key]!.filter { $0.days(to: today) <= flapWindowDays }
+        }
+        a.state = state
+        a.since = today
+        if state == .resolved {
+            active[key] = nil
+            if from == .pending { return }  // never fired: nobody was told, nothing to resolve
+        } else {
+            active[key] = a
+        }
+        out.append(AlertTransition(key: key, from: from, to: state, date: today, alert: a))
+    }
+
+    // MARK: - Entry points
+
+    /// Alerts for items whose state changed.
+    public mutating func itemsChanged(_ changes: [StatusEngine.Change], engine: StatusEngine) -> [AlertTransition] {
+        var out: [AlertTransition] = []
+        for c in changes where !c.item.contains(":") && c.item != "programme" {
+            let theme = placement[c.item]?.theme
+            let isIndicator = engine.indicators[c.item] != nil
+            let silent = theme.map { engine.silent.contains($0) } ?? false
+            reconcile(subject: c.item, theme: theme, condition: rule(for: c.to, isIndicator: isIndicator, themeSilent: silent),
+                      evidence: c.to.evidence, today: engine.today, into: &out)
+        }
+        return out
+    }
+
+    /// The daily pass: pending alerts fire, acknowledgements lapse, funding notices, silent themes.
+    public mutating func daily(engine: StatusEngine) -> [AlertTransition] {
+        var out: [AlertTransition] = []
+        let today = engine.today
+        for t in plan.themes {
+            let silent = engine.silent.contains(t.id)
+            var ev = Evidence(summary: silent ? "no message from the \(t.id) theme service for more than \(t.heartbeat); its items are unknown" : "")
+            if let ms = engine.lastHeard[t.id] { ev.ageDays = Int((Int64(today.daysSinceEpoch) * 86_400_000 - ms) / 86_400_000) }
+            reconcile(subject: "theme:\(t.id)", theme: t.id, condition: silent ? ("theme-silent", .critical) : nil, evidence: ev, today: today, into: &out)
+        }
+        for f in plan.funding {
+            guard let until = f.securedUntil, until < f.period.end else { continue }
+            let securing = plan.milestones.first { $0.milestone.secures == f.id }
+            let done = securing.map { engine.states[$0.milestone.id]?.state == .done } ?? false
+            let near = today.days(to: until) <= fundingNoticeDays
+            var ev = Evidence(summary: today > until
+                ? "funding `\(f.id)` (\(f.source)) ran out on \(until); its continuation is not secured"
+                : "funding `\(f.id)` (\(f.source)) is secured until \(until), \(today.days(to: until)) days from now; its continuation is not secured")
+            ev.lastDate = until
+            reconcile(subject: "funding:\(f.id)", theme: securing?.theme, condition: (!done && near) ? ("funding-expiring", today > until ? .critical : .warning) : nil,
+                      evidence: ev, today: today, into: &out)
+        }
+        for key in active.keys.sorted() { promote(key, today: today, into: &out) }
+        return out
+    }
+
+    /// An operator acknowledges a firing alert.
+    ///
+    /// - Throws: ``AlertError`` when the alert is unknown or not firing.
+    public mutating func acknowledge(_ key: String, _ ack: Acknowledgement, today: PlanDate) throws(AlertError) -> AlertTransition {
+        guard let a = active[key] else {
+            let near = active.keys.sorted().filter { $0.hasSuffix(key) || $0.contains(key) }.prefix(3)
+            throw AlertError(message: "no open alert `\(key)`" + (near.isEmpty ? "" : "; did you mean \(near.map { "`\($0)`" }.joined(separator: ", "))?"))
+        }
+        guard a.state == .firing || a.state == .acknowledged || a.state == .flapping else {
+            throw AlertError(message: "alert `\(key)` is \(a.state.rawValue); only a firing alert can be acknowledged")
+        }
+        active[key]?.acknowledgement = ack
+        var out: [AlertTransition] = []
+        if a.state == .acknowledged {
+            var updated = active[key]!
+            updated.since = today
+            active[key] = updated
+            return AlertTransition(key: key, from: .acknowledged, to: .acknowledged, date: today, alert: updated)
+        }
+        transition(key, to: .acknowledged, today: today, into: &out)
+        return out[0]
+    }
+}
+
+/// An operator's request that cannot be done.
+public struct AlertError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
