@@ -28,10 +28,10 @@ setup:
 build: setup
 	$(SWIFT) build
 
-## run: the demo (aggregator plus four theme services); for now, the machine check
+## run: the demo: the aggregator and the theme services as separate processes, 2022 → 2025 in about two minutes
 run: setup
 	$(SWIFT) build --product koers
-	$$($(SWIFT) build --show-bin-path)/koers doctor
+	$$($(SWIFT) build --show-bin-path)/koers demo
 
 ## test: every test suite
 test: setup

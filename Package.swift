@@ -79,6 +79,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The operators' tools: the stream follower, the status tree, replay.
+        .target(
+            name: "Operators",
+            dependencies: ["Aggregator", "Status", "Plan", "Wire", "ZeroMQ"]
+        ),
+        // `koers demo`: the scenario and the runner that plays it with real processes.
+        .target(
+            name: "Demo",
+            dependencies: ["Aggregator", "Operators", "ThemeService", "Status", "Plan", "Wire", "ZeroMQ"]
+        ),
         // The four theme plugins, one folder each, each owned by its theme team.
         .target(name: "TalentPlugin", dependencies: ["ThemeService", "Plan", "Wire"], path: "Plugins/Talent",
                 exclude: ["README.md", "data"]),
@@ -96,6 +106,9 @@ let package = Package(
                 "Wire",
                 "ThemeService",
                 "Aggregator",
+                "Operators",
+                "Status",
+                "Demo",
                 "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -116,7 +129,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ThemeServiceTests",
-            dependencies: ["ThemeService", "Aggregator", "Plan", "Wire", "ZeroMQ",
+            dependencies: ["ThemeService", "Aggregator", "Operators", "Plan", "Wire", "ZeroMQ",
                            "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin"]
         ),
         .testTarget(

@@ -20,6 +20,16 @@ public struct AggregatorConfiguration: Sendable {
     public var planVersion: UInt64
     /// Most reports stored per transaction.
     public var batchLimit: Int = 4096
+    /// The operators' stream endpoint (PUB).
+    public var streamEndpoint: String = "tcp://127.0.0.1:7402"
+    /// The operators' snapshot and acknowledgement endpoint (ROUTER).
+    public var snapshotEndpoint: String = "tcp://127.0.0.1:7403"
+    /// A STREAM_HEARTBEAT goes out when the stream has been quiet this long.
+    public var streamHeartbeat: Duration = .seconds(1)
+    /// Extra clock time a theme may be quiet beyond its heartbeat cadence (demos).
+    public var silenceGraceMs: Int64 = 0
+    /// How often time-driven changes are evaluated.
+    public var tickInterval: Duration = .milliseconds(200)
 
     public init(storePath: String, plan: Plan) {
         self.storePath = storePath

@@ -9,30 +9,23 @@ import ZeroMQ
 /// feeding ``IngestStage`` in batches, storing each batch in one transaction before
 /// it acknowledges (`docs/protocol.md`, `docs/operations.md`).
 public final class IngestService: Service, Sendable {
-    public let configuration: AggregatorConfiguration
-    let clock: any KoersClock
-    let logger: Logger
+    let runtime: AggregatorRuntime
     /// Resolved endpoint, once bound (for `tcp://…:*`).
-    public let boundEndpoint: BoundEndpoint
+    public let boundEndpoint = BoundEndpoint()
 
-    public init(configuration: AggregatorConfiguration, clock: any KoersClock = SystemClock(), logger: Logger) {
-        self.configuration = configuration
-        self.clock = clock
-        self.logger = logger
-        self.boundEndpoint = BoundEndpoint()
-    }
+    public init(runtime: AggregatorRuntime) { self.runtime = runtime }
 
     public func run() async throws {
         try await cancelWhenGracefulShutdown { try await self.serve() }
     }
 
     func serve() async throws {
-        let c = configuration
-        let store = try ReportStore(path: c.storePath)
+        let c = runtime.configuration, store = runtime.store, logger = runtime.logger, clock = runtime.clock
         var stage = IngestStage(plan: c.plan, planVersion: c.planVersion, plain: c.plain, ackedThrough: try store.ackedThrough())
-        let context = try Context()
-        var zap: ZAPAuthenticator?
-        let router = try context.socket(.router)
+        if c.plain {
+            logger.critical("PLAIN MODE: the ingest channel accepts unencrypted, unauthenticated reports; never use this outside a test")
+        }
+        let router = try runtime.serverSocket(.router)
         try router.set(.routerMandatory, true)
         try router.set(.linger, .milliseconds(500))
         try router.set(.receiveHighWaterMark, 100_000)
@@ -40,21 +33,11 @@ public final class IngestService: Service, Sendable {
         try router.set(.maxMessageSize, 64 << 10)
         try router.set(.heartbeatInterval, .seconds(2))
         try router.set(.heartbeatTimeout, .seconds(6))
-        if c.plain {
-            logger.critical("PLAIN MODE: the ingest channel accepts unencrypted, unauthenticated reports; never use this outside a test")
-        } else {
-            guard let keys = c.keyPair else {
-                throw ZMQError(code: .noAuthenticator, operation: "aggregator start",
-                               message: "the aggregator needs its key pair (keys/aggregator.key_secret) or an explicit --plain")
-            }
-            let authenticator = try ZAPAuthenticator(context: context, allow: c.trustedKeys, logger: logger)
-            zap = authenticator
-            try router.makeCurveServer(secretKey: keys.secretKey, authenticator: authenticator)
-        }
         let endpoint = try router.bind(c.ingestEndpoint)
         boundEndpoint.set(endpoint)
         let socket = AsyncSocket(router, configuration: { var x = AsyncSocket.Configuration(); x.inboxCapacity = 16_384; x.outboxCapacity = 16_384; return x }())
         logger.info("ingest listening", metadata: ["endpoint": "\(endpoint)", "store": "\(c.storePath)", "trusted_keys": "\(c.trustedKeys.count)"])
+        let codec = WireCodec()
 
         var iterator = socket.messages.makeAsyncIterator()
         do {
@@ -78,8 +61,7 @@ public final class IngestService: Service, Sendable {
                     for p in outcome.advanced.keys { levels[p] = stage.ackedThrough[p] }
                     try store.commit(reports: outcome.reports, refusals: outcome.refusals, acked: levels)
                 }
-                // Persisted: now reply.
-                let codec = WireCodec()
+                // Persisted: now reply, then update the status.
                 for (routing, payload) in outcome.replies {
                     let (e, p) = codec.encode(WireMessage(payload, sequence: 0, sentAt: now))
                     try await socket.send(Message([routing, Frame(e), Frame(p)]))
@@ -88,18 +70,18 @@ public final class IngestService: Service, Sendable {
                     let (e, p) = codec.encode(WireMessage(.ack(Ack(ackedThrough: stage.ackedThrough[publisher] ?? 0)), sequence: 0, sentAt: now))
                     try await socket.send(Message([routing, Frame(e), Frame(p)]))
                 }
-                if !outcome.refusals.isEmpty {
-                    for r in outcome.refusals {
-                        logger.warning("report refused", metadata: ["publisher": "\(r.publisher)", "seq": "\(r.sequence)", "reason": "\(r.reason)"])
-                    }
+                for r in outcome.refusals {
+                    logger.warning("report refused", metadata: ["publisher": "\(r.publisher)", "seq": "\(r.sequence)", "reason": "\(r.reason)"])
+                }
+                let heard = Array(outcome.liveness.keys) + outcome.reports.map(\.publisher)
+                if !outcome.reports.isEmpty || !heard.isEmpty {
+                    try await runtime.keeper.apply(reports: outcome.reports, heard: heard, at: now)
                 }
             }
         } catch is CancellationError {
             logger.info("ingest stopping")
         }
         await socket.close()
-        if let zap { try? await zap.stop() }
-        context.terminate()
     }
 }
 

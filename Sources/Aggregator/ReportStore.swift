@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Status
 import Wire
 
 /// The aggregator's durable store (SQLite, WAL, `synchronous = FULL`).
@@ -78,7 +79,80 @@ public final class ReportStore: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v2-stream") { db in
+            try db.execute(sql: """
+                CREATE TABLE stream (
+                    seq INTEGER PRIMARY KEY,
+                    type INTEGER NOT NULL,
+                    topic TEXT NOT NULL,
+                    document TEXT NOT NULL,
+                    at INTEGER NOT NULL
+                );
+                CREATE TABLE open_alerts (key TEXT PRIMARY KEY, document TEXT NOT NULL) WITHOUT ROWID;
+                """)
+        }
         try migrator.migrate(db)
+    }
+
+    /// Appends numbered stream messages and keeps the table of open alerts current.
+    public func appendStream(_ events: [(UInt64, MessageType, String, String)], at: Int64) throws {
+        guard !events.isEmpty else { return }
+        try db.write { db in
+            let insert = try db.makeStatement(sql: "INSERT INTO stream (seq, type, topic, document, at) VALUES (?, ?, ?, ?, ?)")
+            for (seq, type, topic, doc) in events {
+                try insert.execute(arguments: [Int64(seq), Int(type.rawValue), topic, doc, at])
+                guard type == .alertTransition, let t = try? JSONDecoder().decode(StreamDocuments.AlertTransitionDocument.self, from: Data(doc.utf8)) else { continue }
+                if t.to == .resolved {
+                    try db.execute(sql: "DELETE FROM open_alerts WHERE key = ?", arguments: [t.key])
+                } else {
+                    try db.execute(sql: "INSERT INTO open_alerts (key, document) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET document = excluded.document",
+                                   arguments: [t.key, StreamDocuments.encode(t.alert)])
+                }
+            }
+        }
+    }
+
+    /// The highest stream sequence stored (0 if none).
+    public func lastStreamSequence() throws -> UInt64 {
+        try db.read { db in UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM stream") ?? 0) }
+    }
+
+    /// Alerts not resolved, as last stored.
+    public func openAlerts() throws -> [Alert] {
+        try db.read { db in
+            try String.fetchAll(db, sql: "SELECT document FROM open_alerts ORDER BY key").compactMap {
+                try? JSONDecoder().decode(Alert.self, from: Data($0.utf8))
+            }
+        }
+    }
+
+    /// Stream messages after a sequence, for operators catching up and for tests.
+    public func streamMessages(after seq: UInt64) throws -> [(sequence: UInt64, type: MessageType, topic: String, document: String)] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM stream WHERE seq > ? ORDER BY seq", arguments: [Int64(seq)]).map {
+                (UInt64($0["seq"] as Int64), MessageType(rawValue: UInt8($0["type"] as Int))!, $0["topic"], $0["document"])
+            }
+        }
+    }
+
+    /// Per item, the observation with the latest date (ties: the latest received), for
+    /// rebuilding the status; `asOf` limits it to reports about dates up to then.
+    public func latestObservations(asOf: String? = nil) throws -> [StoredReport] {
+        try db.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT * FROM reports r WHERE (? IS NULL OR r.date <= ?) AND NOT EXISTS (
+                    SELECT 1 FROM reports s WHERE s.item = r.item AND (? IS NULL OR s.date <= ?)
+                    AND (s.date > r.date OR (s.date = r.date AND (s.received_at > r.received_at
+                         OR (s.received_at = r.received_at AND (s.publisher > r.publisher OR (s.publisher = r.publisher AND s.seq > r.seq)))))))
+                ORDER BY item
+                """, arguments: [asOf, asOf, asOf, asOf])
+            return rows.map { r in
+                StoredReport(publisher: r["publisher"], sequence: UInt64(r["seq"] as Int64), type: MessageType(rawValue: UInt8(r["type"] as Int))!,
+                             item: r["item"], value: r["value"], date: r["date"], periodStart: r["period_start"],
+                             reportedAt: r["reported_at"], receivedAt: r["received_at"], note: r["note"], reporter: r["reporter"],
+                             payload: [UInt8](r["payload"] as Data))
+            }
+        }
     }
 
     /// Each publisher's acknowledgement level: everything up to it is stored or refused.

@@ -144,7 +144,7 @@ public struct AlertEngine: Sendable {
             let silent = engine.silent.contains(t.id)
             var ev = Evidence(summary: silent ? "no message from the \(t.id) theme service for more than \(t.heartbeat); its items are unknown" : "")
             if let ms = engine.lastHeard[t.id] { ev.ageDays = Int((Int64(today.daysSinceEpoch) * 86_400_000 - ms) / 86_400_000) }
-            reconcile(subject: "theme:\(t.id)", theme: t.id, condition: silent ? ("theme-silent", .critical) : nil, evidence: ev, today: today, into: &out)
+            reconcile(subject: t.id, theme: t.id, condition: silent ? ("theme-silent", .critical) : nil, evidence: ev, today: today, into: &out)
         }
         for f in plan.funding {
             guard let until = f.securedUntil, until < f.period.end else { continue }
@@ -155,11 +155,16 @@ public struct AlertEngine: Sendable {
                 ? "funding `\(f.id)` (\(f.source)) ran out on \(until); its continuation is not secured"
                 : "funding `\(f.id)` (\(f.source)) is secured until \(until), \(today.days(to: until)) days from now; its continuation is not secured")
             ev.lastDate = until
-            reconcile(subject: "funding:\(f.id)", theme: securing?.theme, condition: (!done && near) ? ("funding-expiring", today > until ? .critical : .warning) : nil,
+            reconcile(subject: f.id, theme: securing?.theme, condition: (!done && near) ? ("funding-expiring", today > until ? .critical : .warning) : nil,
                       evidence: ev, today: today, into: &out)
         }
         for key in active.keys.sorted() { promote(key, today: today, into: &out) }
         return out
+    }
+
+    /// Restores open alerts (after a restart), without announcing them again.
+    public mutating func restore(_ alerts: [Alert]) {
+        for a in alerts { active[a.key] = a }
     }
 
     /// An operator acknowledges a firing alert.

@@ -29,6 +29,9 @@ public struct StatusEngine: Sendable {
     var schedule: [Int: Set<String>] = [:]
     var scheduledAt: [String: Int] = [:]
     public private(set) var today: PlanDate
+    /// Extra time (clock ms) a theme may be quiet beyond its heartbeat cadence before it
+    /// counts as silent; a demo on a compressed clock needs some.
+    public var silenceGraceMs: Int64 = 0
     /// Roll-up nodes of each item: `intervention:ID`, `goal:ID`, `theme:ID`, `area:ID`, `programme`.
     let ancestorsOf: [String: [String]]
     /// Children's states counted per roll-up node.
@@ -79,6 +82,7 @@ public struct StatusEngine: Sendable {
         public var item: String
         public var from: ItemState?
         public var to: ItemStatus
+        public init(item: String, from: ItemState?, to: ItemStatus) { self.item = item; self.from = from; self.to = to }
     }
 
     // MARK: - Inputs
@@ -114,7 +118,7 @@ public struct StatusEngine: Sendable {
         }
         for theme in plan.themes {
             guard let heard = lastHeard[theme.id], !silent.contains(theme.id) else { continue }
-            if nowMs - heard > Int64(theme.heartbeat.approximateDays) * 86_400_000 {
+            if nowMs - heard > Int64(theme.heartbeat.approximateDays) * 86_400_000 + silenceGraceMs {
                 silent.insert(theme.id)
                 touched += items(of: theme.id)
             }
@@ -203,6 +207,9 @@ public struct StatusEngine: Sendable {
         scheduledAt[id] = date?.daysSinceEpoch
         if let d = date { schedule[d.daysSinceEpoch, default: []].insert(id) }
     }
+
+    /// The theme an item belongs to.
+    public func themeOf(_ item: String) -> String? { themeOf[item] }
 
     /// How many items are scheduled (for tests and metrics).
     public var scheduledCount: Int { scheduledAt.count }

@@ -93,6 +93,10 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
     case snapshotRequest = 0x30
     /// Aggregator → operator: the state, and the stream sequence it holds at.
     case snapshotReply = 0x31
+    /// Operator → aggregator: acknowledge an alert (a JSON document).
+    case alertAck = 0x32
+    /// Aggregator → operator: the answer to an acknowledgement.
+    case alertAckReply = 0x33
     /// Aggregator → operators (stream): an alert changed state.
     case alertTransition = 0x40
     /// Aggregator → operators (stream): an item's status changed.
@@ -111,6 +115,8 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         case .welcome: "WELCOME"
         case .snapshotRequest: "SNAPSHOT_REQUEST"
         case .snapshotReply: "SNAPSHOT_REPLY"
+        case .alertAck: "ALERT_ACK"
+        case .alertAckReply: "ALERT_ACK_REPLY"
         case .alertTransition: "ALERT_TRANSITION"
         case .statusChange: "STATUS_CHANGE"
         case .streamHeartbeat: "STREAM_HEARTBEAT"

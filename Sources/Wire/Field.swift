@@ -68,7 +68,7 @@ extension MessageType {
         case .nack: ([.refusedSequence, .reason, .detail], [])
         case .welcome: ([.ackedThrough, .planVersion], [])
         case .snapshotRequest: ([], [.filterTheme])
-        case .snapshotReply, .alertTransition, .statusChange: ([.document], [])
+        case .snapshotReply, .alertTransition, .statusChange, .alertAck, .alertAckReply: ([.document], [])
         case .streamHeartbeat: ([], [])
         }
     }

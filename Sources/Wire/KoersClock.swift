@@ -32,3 +32,24 @@ public struct ScaledClock: KoersClock {
         return start + Int64(ms * speed)
     }
 }
+
+/// A compressed clock shared by several processes: simulated time runs `speed` times
+/// faster than the wall clock from a wall-clock origin they all agree on, so their
+/// clocks agree to the millisecond whatever their start-up order.
+public struct SharedScaledClock: KoersClock {
+    public let start: Int64
+    public let speed: Double
+    /// The wall-clock instant (ms since the Unix epoch) at which simulated time was `start`.
+    public let originWallMs: Int64
+
+    public init(start: Int64, speed: Double, originWallMs: Int64) {
+        self.start = start
+        self.speed = speed
+        self.originWallMs = originWallMs
+    }
+
+    public func now() -> Int64 {
+        let wall = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+        return start + Int64(Double(wall - originWallMs) * speed)
+    }
+}

@@ -100,6 +100,10 @@ public enum Payload: Sendable, Hashable {
     case snapshotRequest(theme: String?)
     /// A JSON document (UTF-8) whose schema `docs/protocol.md` gives per type.
     case snapshotReply(document: String)
+    /// An operator acknowledges an alert: `{"key", "by", "reason", "until"}`.
+    case alertAck(document: String)
+    /// `{"ok": true}` or `{"ok": false, "error": "…"}`.
+    case alertAckReply(document: String)
     case alertTransition(document: String)
     case statusChange(document: String)
     case streamHeartbeat
@@ -116,6 +120,8 @@ public enum Payload: Sendable, Hashable {
         case .welcome: .welcome
         case .snapshotRequest: .snapshotRequest
         case .snapshotReply: .snapshotReply
+        case .alertAck: .alertAck
+        case .alertAckReply: .alertAckReply
         case .alertTransition: .alertTransition
         case .statusChange: .statusChange
         case .streamHeartbeat: .streamHeartbeat

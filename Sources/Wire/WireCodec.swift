@@ -53,7 +53,8 @@ public struct WireCodec: Sendable {
         case .nack(let n): w.u64(.refusedSequence, n.refusedSequence); w.u16(.reason, n.reason.rawValue); w.text(.detail, n.detail)
         case .welcome(let x): w.u64(.ackedThrough, x.ackedThrough); w.u64(.planVersion, x.planVersion)
         case .snapshotRequest(let theme): if let theme { w.id(.filterTheme, theme) }
-        case .snapshotReply(let d), .alertTransition(let d), .statusChange(let d): w.text(.document, d)
+        case .snapshotReply(let d), .alertTransition(let d), .statusChange(let d), .alertAck(let d), .alertAckReply(let d):
+            w.text(.document, d)
         case .streamHeartbeat: break
         }
         return w.bytes
@@ -68,7 +69,7 @@ public struct WireCodec: Sendable {
     /// - Throws: ``WireError`` with the specific ``ReasonCode``.
     public func decode(envelope: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, now: Int64) throws(WireError) -> WireMessage {
         let env = try Envelope(decoding: envelope)
-        let limit = env.type.isIngest || env.type == .snapshotRequest ? limits.ingestPayloadBytes : limits.documentPayloadBytes
+        let limit = env.type.isIngest || env.type == .snapshotRequest || env.type == .alertAck ? limits.ingestPayloadBytes : limits.documentPayloadBytes
         guard payload.count <= limit else {
             throw WireError(.payloadTooLarge, "a \(env.type) payload may be at most \(limit) bytes, got \(payload.count)", frame: 1)
         }
@@ -136,6 +137,8 @@ public struct WireCodec: Sendable {
         case .snapshotRequest:
             return .snapshotRequest(theme: f.has(.filterTheme) ? try f.id(.filterTheme) : nil)
         case .snapshotReply: return .snapshotReply(document: try f.text(.document))
+        case .alertAck: return .alertAck(document: try f.text(.document))
+        case .alertAckReply: return .alertAckReply(document: try f.text(.document))
         case .alertTransition: return .alertTransition(document: try f.text(.document))
         case .statusChange: return .statusChange(document: try f.text(.document))
         case .streamHeartbeat: return .streamHeartbeat

@@ -270,7 +270,7 @@ struct AlertTests {
         _ = engine.heard(theme: "safety", at: 0)
         _ = engine.advance(to: d("2023-01-20"), nowMs: 5 * 86_400_000)
         t = alerts.daily(engine: engine)
-        #expect(t.filter { $0.key == "theme-silent:theme:safety" }.map(\.to).contains(.firing))
+        #expect(t.filter { $0.key == "theme-silent:safety" }.map(\.to).contains(.firing))
         // Its items' missing data raises no alerts of their own.
         let changes = engine.advance(to: d("2023-01-21"), nowMs: 6 * 86_400_000)
         #expect(alerts.itemsChanged(changes, engine: engine).allSatisfy { !$0.key.hasPrefix("data-missing") || !($0.alert.theme == "safety") })

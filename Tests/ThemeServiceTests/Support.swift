@@ -29,6 +29,8 @@ final class Workspace: @unchecked Sendable {
     var keys: String { dir + "/keys" }
     var data: String { dir + "/data" }
     let endpoint: String
+    let streamEndpoint: String
+    let snapshotEndpoint: String
 
     init() throws {
         dir = NSTemporaryDirectory() + "koers-it-\(UUID().uuidString.prefix(8))"
@@ -37,6 +39,8 @@ final class Workspace: @unchecked Sendable {
             try CurveKeyFile.write(try CurveKeyPair.generate(), identity: name, directory: dir + "/keys")
         }
         endpoint = "tcp://127.0.0.1:\(try freePort())"
+        streamEndpoint = "tcp://127.0.0.1:\(try freePort())"
+        snapshotEndpoint = "tcp://127.0.0.1:\(try freePort())"
     }
 
     /// Kept for a post-mortem when KOERS_KEEP_TEST_DATA is set.
@@ -52,7 +56,8 @@ final class Workspace: @unchecked Sendable {
     func store() throws -> ReportStore { try ReportStore(path: "\(data)/aggregator/koers.sqlite") }
 
     func aggregator() throws -> Child {
-        try Child(["aggregator", "run", "--keys", keys, "--data", data, "--ingest", endpoint], log: dir + "/aggregator.log")
+        try Child(["aggregator", "run", "--keys", keys, "--data", data, "--ingest", endpoint, "--stream", streamEndpoint,
+                   "--snapshot", snapshotEndpoint], log: dir + "/aggregator.log")
     }
 
     func theme(_ theme: String) throws -> Child {
@@ -125,4 +130,16 @@ func eventually(_ what: String, within seconds: Double = 30, _ condition: () thr
         Thread.sleep(forTimeInterval: 0.05)
     }
     throw TestFailure("timed out waiting for \(what)")
+}
+
+/// Runs `body`, failing if it has not finished within `seconds`: a guard against a
+/// hang, not a timing assertion.
+func bounded<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask { try await Task.sleep(for: .seconds(seconds)); return nil }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw TestFailure("timed out waiting for \(what)") }
+        return value
+    }
 }

@@ -44,6 +44,8 @@ let goldenExpected: [String: WireMessage] = [
     "welcome": WireMessage(.welcome(Welcome(ackedThrough: 41, planVersion: 1)), sequence: 0, sentAt: now),
     "snapshot-request": WireMessage(.snapshotRequest(theme: "work"), sequence: 9, sentAt: now),
     "snapshot-reply": WireMessage(.snapshotReply(document: #"{"sequence":1207}"#), sequence: 1207, sentAt: now),
+    "alert-ack": WireMessage(.alertAck(document: #"{"by":"bureau","key":"milestone-lagging:bvs-werksferen","reason":"werkgevers benaderd","until":"2023-07-01"}"#), sequence: 10, sentAt: now),
+    "alert-ack-reply": WireMessage(.alertAckReply(document: #"{"ok":true}"#), sequence: 10, sentAt: now),
     "alert-transition": WireMessage(.alertTransition(document: #"{"alert":"lagging:bvs-werksferen","to":"firing"}"#), sequence: 1208, sentAt: now),
     "status-change": WireMessage(.statusChange(document: #"{"item":"bvs-werksferen","status":"lagging"}"#), sequence: 1209, sentAt: now),
     "stream-heartbeat": WireMessage(.streamHeartbeat, sequence: 1209, sentAt: now),

@@ -15,7 +15,7 @@ VERSION = 1
 HELLO, HEARTBEAT = 0x01, 0x02
 MILESTONE_PROGRESS, INDICATOR_MEASUREMENT = 0x10, 0x11
 ACK, NACK, WELCOME = 0x20, 0x21, 0x22
-SNAPSHOT_REQUEST, SNAPSHOT_REPLY = 0x30, 0x31
+SNAPSHOT_REQUEST, SNAPSHOT_REPLY, ALERT_ACK, ALERT_ACK_REPLY = 0x30, 0x31, 0x32, 0x33
 ALERT_TRANSITION, STATUS_CHANGE, STREAM_HEARTBEAT = 0x40, 0x41, 0x42
 
 # Field tags and how each is encoded
@@ -99,6 +99,8 @@ GOLDEN = [
     ("welcome", WELCOME, 0, payload(("acked_through", 41), ("plan_version", 1))),
     ("snapshot-request", SNAPSHOT_REQUEST, 9, payload(("filter_theme", "work"))),
     ("snapshot-reply", SNAPSHOT_REPLY, 1207, payload(("document", '{"sequence":1207}'))),
+    ("alert-ack", ALERT_ACK, 10, payload(("document", '{"by":"bureau","key":"milestone-lagging:bvs-werksferen","reason":"werkgevers benaderd","until":"2023-07-01"}'))),
+    ("alert-ack-reply", ALERT_ACK_REPLY, 10, payload(("document", '{"ok":true}'))),
     ("alert-transition", ALERT_TRANSITION, 1208, payload(("document", '{"alert":"lagging:bvs-werksferen","to":"firing"}'))),
     ("status-change", STATUS_CHANGE, 1209, payload(("document", '{"item":"bvs-werksferen","status":"lagging"}'))),
     ("stream-heartbeat", STREAM_HEARTBEAT, 1209, b""),

@@ -26,15 +26,33 @@ struct AggregatorCommand: AsyncParsableCommand {
         @Option(name: .long, help: "The ingest endpoint to bind.")
         var ingest: String = "tcp://127.0.0.1:7401"
 
+        @Option(name: .long, help: "The operators' stream endpoint to bind (PUB).")
+        var stream: String = "tcp://127.0.0.1:7402"
+
+        @Option(name: .long, help: "The operators' snapshot and acknowledgement endpoint to bind (ROUTER).")
+        var snapshot: String = "tcp://127.0.0.1:7403"
+
         @Flag(name: .long, help: "Accept unencrypted, unauthenticated reports. For tests only; logged loudly.")
         var plain = false
+
+        @OptionGroup var clock: ClockOptions
+
+        @Option(name: .long, help: ArgumentHelp("Days a theme may be quiet beyond its heartbeat cadence (compressed clocks).", visibility: .hidden))
+        var silenceGrace: Double = 0
+
+        @Option(name: .long, help: ArgumentHelp("Seconds between time-driven re-evaluations.", visibility: .hidden))
+        var tick: Double = 0.2
 
         func run() async throws {
             let logger = bootstrapLogging()
             let plan = try common.loadPlan()
             var config = AggregatorConfiguration(storePath: "\(common.data)/aggregator/koers.sqlite", plan: plan)
             config.ingestEndpoint = ingest
+            config.streamEndpoint = stream
+            config.snapshotEndpoint = snapshot
             config.plain = plain
+            config.silenceGraceMs = Int64(silenceGrace * 86_400_000)
+            config.tickInterval = .milliseconds(Int(tick * 1000))
             if !plain {
                 config.keyPair = try loadKeyPair(common.keys, "aggregator")
                 var trusted = try CurveKeyFile.loadTrustedKeys(directory: common.keys)
@@ -48,10 +66,15 @@ struct AggregatorCommand: AsyncParsableCommand {
                 }
                 config.trustedKeys = trusted
             }
-            let ingestService = IngestService(configuration: config, logger: logger)
-            let group = ServiceGroup(configuration: .init(services: [.init(service: ingestService)],
+            let runtime = try AggregatorRuntime(configuration: config, clock: clock.make(), logger: logger)
+            let group = ServiceGroup(configuration: .init(services: [.init(service: IngestService(runtime: runtime)),
+                                                                     .init(service: StreamService(runtime: runtime))],
                                                           gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
+            do { try await group.run() } catch {
+                await runtime.shutdown()
+                throw error
+            }
+            await runtime.shutdown()
             logger.info("aggregator stopped; data is in \(config.storePath)")
         }
     }

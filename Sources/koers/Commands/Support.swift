@@ -74,3 +74,24 @@ func loadPublicKey(_ dir: String, _ name: String) throws -> CurvePublicKey {
 }
 
 func nowMilliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+
+import Wire
+
+/// The clock a process runs on: the machine's, or a compressed one for demos.
+struct ClockOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Run on a simulated clock that starts at this date (YYYY-MM-DD).", visibility: .hidden))
+    var clockStart: String?
+
+    @Option(name: .long, help: ArgumentHelp("Simulated days per real second (with --clock-start).", visibility: .hidden))
+    var clockSpeed: Double = 1
+
+    @Option(name: .long, help: ArgumentHelp("Wall-clock ms at which the simulated clock read --clock-start (shared by the demo's processes).", visibility: .hidden))
+    var clockOrigin: Int64?
+
+    func make() throws -> any KoersClock {
+        guard let clockStart else { return SystemClock() }
+        guard let d = PlanDate(iso: clockStart) else { throw ValidationError("--clock-start must be YYYY-MM-DD") }
+        return SharedScaledClock(start: Int64(d.daysSinceEpoch) * 86_400_000, speed: clockSpeed * 86_400,
+                                 originWallMs: clockOrigin ?? Int64((Date().timeIntervalSince1970 * 1000).rounded()))
+    }
+}

@@ -28,6 +28,11 @@ struct ThemeCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Send without encryption or authentication (tests only; the aggregator must be plain too).")
         var plain = false
 
+        @Option(name: .long, help: ArgumentHelp("Seconds between heartbeats when idle.", visibility: .hidden))
+        var heartbeat: Double = 1
+
+        @OptionGroup var clock: ClockOptions
+
         func run() async throws {
             let logger = bootstrapLogging()
             let plan = try common.loadPlan()
@@ -39,7 +44,9 @@ struct ThemeCommand: AsyncParsableCommand {
                 config.keyPair = try loadKeyPair(common.keys, theme)
                 config.aggregatorKey = try loadPublicKey(common.keys, "aggregator")
             }
-            let runner = ThemeServiceRunner(configuration: config, logger: logger)
+            config.heartbeatInterval = .milliseconds(Int(heartbeat * 1000))
+            config.pollInterval = min(config.pollInterval, config.heartbeatInterval)
+            let runner = ThemeServiceRunner(configuration: config, clock: try clock.make(), logger: logger)
             let group = ServiceGroup(configuration: .init(services: [.init(service: runner)],
                                                           gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()

@@ -1,0 +1,52 @@
+import Foundation
+import Logging
+import Plan
+import Wire
+import ZeroMQ
+
+/// What the aggregator's services share: one ZeroMQ context with its ZAP
+/// authenticator, the store and the status keeper.
+public final class AggregatorRuntime: Sendable {
+    public let configuration: AggregatorConfiguration
+    public let context: Context
+    public let authenticator: ZAPAuthenticator?
+    public let store: ReportStore
+    public let keeper: StatusKeeper
+    public let clock: any KoersClock
+    public let logger: Logger
+
+    public init(configuration c: AggregatorConfiguration, clock: any KoersClock = SystemClock(), logger: Logger) throws {
+        configuration = c
+        self.clock = clock
+        self.logger = logger
+        context = try Context()
+        if c.plain {
+            authenticator = nil
+        } else {
+            guard c.keyPair != nil else {
+                throw ZMQError(code: .noAuthenticator, operation: "aggregator start",
+                               message: "the aggregator needs its key pair (keys/aggregator.key_secret) or an explicit --plain")
+            }
+            authenticator = try ZAPAuthenticator(context: context, allow: c.trustedKeys, logger: logger)
+        }
+        store = try ReportStore(path: c.storePath)
+        let started = ContinuousClock.now
+        keeper = try StatusKeeper(plan: c.plan, store: store, clock: clock, logger: logger, silenceGraceMs: c.silenceGraceMs)
+        logger.info("status rebuilt from the store", metadata: ["seconds": "\(ContinuousClock.now - started)"])
+    }
+
+    /// A server socket: CURVE with the authenticator, or plain when configured so.
+    func serverSocket(_ type: SocketType) throws -> Socket {
+        let s = try context.socket(type)
+        if let zap = authenticator, let keys = configuration.keyPair {
+            try s.makeCurveServer(secretKey: keys.secretKey, authenticator: zap)
+        }
+        return s
+    }
+
+    /// Ends the runtime after the services stopped: authenticator, then context.
+    public func shutdown() async {
+        if let zap = authenticator { try? await zap.stop() }
+        context.terminate()
+    }
+}

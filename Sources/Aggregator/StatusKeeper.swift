@@ -1,0 +1,127 @@
+import Foundation
+import Logging
+import Plan
+import Status
+import Wire
+
+/// The aggregator's single owner of the status and alerts: applies stored reports and
+/// the passage of time, numbers every status change and alert transition, and hands
+/// them to the stream in order.
+public actor StatusKeeper {
+    var engine: StatusEngine
+    var alerts: AlertEngine
+    let store: ReportStore
+    let clock: any KoersClock
+    let logger: Logger
+    public private(set) var sequence: UInt64
+    let events: AsyncStream<StreamEvent>.Continuation
+    /// The stream, in sequence order, for the publisher.
+    public nonisolated let stream: AsyncStream<StreamEvent>
+
+    /// One message for the operators' stream.
+    public struct StreamEvent: Sendable {
+        public var sequence: UInt64
+        public var type: MessageType
+        public var topic: String
+        public var document: String
+    }
+
+    /// Rebuilds the state from the store: reports replayed into the engine as of the
+    /// clock's date, open alerts restored from the stream log (so nothing is announced twice).
+    public init(plan: Plan, store: ReportStore, clock: any KoersClock, logger: Logger, silenceGraceMs: Int64 = 0) throws {
+        let today = PlanDate(daysSinceEpoch: Int(clock.now() / 86_400_000))
+        var engine = StatusEngine(plan: plan, today: today)
+        engine.silenceGraceMs = silenceGraceMs
+        for r in try store.latestObservations() {
+            _ = engine.record(item: r.item, observation: .init(value: r.value, date: PlanDate(iso: r.date)!, publisher: r.publisher))
+        }
+        self.engine = engine
+        var alerts = AlertEngine(plan: plan)
+        alerts.restore(try store.openAlerts())
+        // Alerts for what already holds at start (an item overdue before any report
+        // arrives); restored open alerts are kept, not announced again.
+        let all = engine.states.values.sorted { $0.item < $1.item }.map { StatusEngine.Change(item: $0.item, from: nil, to: $0) }
+        var initial = alerts.itemsChanged(all, engine: engine)
+        initial += alerts.daily(engine: engine)
+        self.alerts = alerts
+        self.store = store
+        self.clock = clock
+        self.logger = logger
+        self.sequence = try store.lastStreamSequence()
+        (stream, events) = AsyncStream.makeStream(of: StreamEvent.self, bufferingPolicy: .unbounded)
+        var out: [StreamEvent] = []
+        var seq = sequence
+        for t in initial {
+            seq += 1
+            let doc = StreamDocuments.AlertTransitionDocument(sequence: seq, date: t.date, key: t.key, from: t.from, to: t.to, alert: t.alert)
+            out.append(StreamEvent(sequence: seq, type: .alertTransition, topic: "alert.\(t.alert.theme ?? "programme").\(t.alert.severity.rawValue)",
+                                   document: StreamDocuments.encode(doc)))
+        }
+        try store.appendStream(out.map { ($0.sequence, $0.type, $0.topic, $0.document) }, at: clock.now())
+        sequence = seq
+        for e in out { events.yield(e) }
+    }
+
+    /// Applies a committed batch: new reports and who was heard from.
+    public func apply(reports: [ReportStore.StoredReport], heard: [String], at ms: Int64) throws {
+        var changes: [StatusEngine.Change] = []
+        changes += engine.advance(to: PlanDate(daysSinceEpoch: Int(ms / 86_400_000)), nowMs: ms)
+        for p in Set(heard) { changes += engine.heard(theme: p, at: ms) }
+        for r in reports {
+            changes += engine.record(item: r.item, observation: .init(value: r.value, date: PlanDate(iso: r.date)!, publisher: r.publisher))
+        }
+        try publish(changes: changes, transitions: alerts.itemsChanged(changes, engine: engine) + alerts.daily(engine: engine))
+    }
+
+    /// The passage of time: scheduled re-evaluation, liveness, alert promotion.
+    public func tick() throws {
+        let ms = clock.now()
+        let changes = engine.advance(to: PlanDate(daysSinceEpoch: Int(ms / 86_400_000)), nowMs: ms)
+        try publish(changes: changes, transitions: alerts.itemsChanged(changes, engine: engine) + alerts.daily(engine: engine))
+    }
+
+    /// An operator acknowledges an alert.
+    public func acknowledge(key: String, by: String, reason: String, until: PlanDate?) throws -> Result<Void, AlertError> {
+        do {
+            let t = try alerts.acknowledge(key, Acknowledgement(by: by, reason: reason, until: until), today: engine.today)
+            try publish(changes: [], transitions: [t])
+            return .success(())
+        } catch let e as AlertError {
+            return .failure(e)
+        }
+    }
+
+    func publish(changes: [StatusEngine.Change], transitions: [AlertTransition]) throws {
+        guard !changes.isEmpty || !transitions.isEmpty else { return }
+        var out: [StreamEvent] = []
+        for c in changes {
+            sequence += 1
+            let doc = StreamDocuments.StatusChange(sequence: sequence, date: engine.today, item: c.item, from: c.from, to: c.to.state,
+                                                   why: c.to.evidence.summary, evidence: c.to.evidence, progress: c.to.progress)
+            let theme = c.item.hasPrefix("theme:") ? String(c.item.dropFirst(6)) : (engine.plan.milestones.first { $0.milestone.id == c.item }?.theme
+                ?? engine.plan.indicators.first { $0.indicator.id == c.item }?.theme ?? "programme")
+            out.append(StreamEvent(sequence: sequence, type: .statusChange, topic: "status.\(theme)", document: StreamDocuments.encode(doc)))
+        }
+        for t in transitions {
+            sequence += 1
+            let doc = StreamDocuments.AlertTransitionDocument(sequence: sequence, date: t.date, key: t.key, from: t.from, to: t.to, alert: t.alert)
+            out.append(StreamEvent(sequence: sequence, type: .alertTransition, topic: "alert.\(t.alert.theme ?? "programme").\(t.alert.severity.rawValue)",
+                                   document: StreamDocuments.encode(doc)))
+        }
+        try store.appendStream(out.map { ($0.sequence, $0.type, $0.topic, $0.document) }, at: clock.now())
+        for e in out { events.yield(e) }
+    }
+
+    /// The current state, and the sequence it holds at.
+    public func snapshot(theme: String?) -> StreamDocuments.Snapshot {
+        let items = engine.states.values.filter { s in theme == nil || engine.themeOf(s.item) == theme }.sorted { $0.item < $1.item }
+        let rollups = engine.rolledUp.keys.sorted().compactMap { node -> StreamDocuments.Rollup? in
+            guard let s = engine.summary(of: node) else { return nil }
+            if let theme, node != "theme:\(theme)", !node.hasPrefix("intervention:"), !node.hasPrefix("goal:") { return nil }
+            return StreamDocuments.Rollup(node: node, state: s.state, counts: Dictionary(uniqueKeysWithValues: s.counts.map { ($0.key.rawValue, $0.value) }))
+        }
+        let open = alerts.active.values.filter { theme == nil || $0.theme == theme }.sorted { $0.key < $1.key }
+        return StreamDocuments.Snapshot(sequence: sequence, date: engine.today, planVersion: engine.plan.version, items: items,
+                                        rollups: rollups, alerts: open, silentThemes: engine.silent.sorted())
+    }
+}

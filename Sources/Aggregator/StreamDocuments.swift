@@ -1,0 +1,61 @@
+import Foundation
+import Plan
+import Status
+
+/// The JSON documents on the operators' channels (`docs/status-model.md`, "Stream documents").
+public enum StreamDocuments {
+    /// STATUS_CHANGE: one item's or roll-up node's state changed.
+    public struct StatusChange: Codable, Sendable {
+        public var sequence: UInt64
+        public var date: PlanDate
+        public var item: String
+        public var from: ItemState?
+        public var to: ItemState
+        public var why: String
+        public var evidence: Evidence?
+        public var progress: Double?
+    }
+
+    /// ALERT_TRANSITION: an alert moved in its lifecycle.
+    public struct AlertTransitionDocument: Codable, Sendable {
+        public var sequence: UInt64
+        public var date: PlanDate
+        public var key: String
+        public var from: AlertState?
+        public var to: AlertState
+        public var alert: Alert
+    }
+
+    /// SNAPSHOT_REPLY: everything an operator needs to start from.
+    public struct Snapshot: Codable, Sendable {
+        public var sequence: UInt64
+        public var date: PlanDate
+        public var planVersion: Int
+        public var items: [ItemStatus]
+        public var rollups: [Rollup]
+        public var alerts: [Alert]
+        public var silentThemes: [String]
+        public init(sequence: UInt64, date: PlanDate, planVersion: Int, items: [ItemStatus], rollups: [Rollup], alerts: [Alert], silentThemes: [String]) {
+            self.sequence = sequence; self.date = date; self.planVersion = planVersion; self.items = items
+            self.rollups = rollups; self.alerts = alerts; self.silentThemes = silentThemes
+        }
+    }
+
+    /// A roll-up node's state and its counts.
+    public struct Rollup: Codable, Sendable {
+        public var node: String
+        public var state: ItemState
+        public var counts: [String: Int]
+        public init(node: String, state: ItemState, counts: [String: Int]) { self.node = node; self.state = state; self.counts = counts }
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
+
+    public static func encode<T: Encodable>(_ value: T) -> String {
+        String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}

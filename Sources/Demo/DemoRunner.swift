@@ -1,0 +1,282 @@
+import Aggregator
+import Foundation
+import Operators
+import Plan
+import Status
+import ThemeService
+import Wire
+import ZeroMQ
+
+/// `koers demo`: the aggregator and five theme services as separate processes, with
+/// fresh keys on loopback, playing ``Scenario`` on a compressed clock, showing the
+/// alert stream and the status as it unfolds.
+public final class DemoRunner: @unchecked Sendable {
+    // Proof for Sendable: `children` is touched only by run() and stop(), which the demo
+    // command calls from one task, one after the other.
+    public struct Options: Sendable {
+        public var executable: String
+        public var directory: String
+        public var seconds: Double = 120
+        public var speed: Double?
+        public var quiet = false
+        public var colour = false
+        public init(executable: String, directory: String) { self.executable = executable; self.directory = directory }
+    }
+
+    let options: Options
+    let scenario: Scenario
+    let plan: Plan
+    var children: [String: Process] = [:]
+    let say: @Sendable (String) -> Void
+
+    public init(options: Options, plan: Plan, scenario: Scenario = .nphln, say: @escaping @Sendable (String) -> Void) {
+        self.options = options
+        self.plan = plan
+        self.scenario = scenario
+        self.say = say
+    }
+
+    var keys: String { options.directory + "/keys" }
+    var data: String { options.directory + "/data" }
+    var logs: String { options.directory + "/logs" }
+
+    /// Runs the scenario to its end. Returns whether it reached its scripted end state.
+    public func run() async throws -> Bool {
+        let fm = FileManager.default
+        try? fm.removeItem(atPath: options.directory)
+        for d in [keys, data, logs] { try fm.createDirectory(atPath: d, withIntermediateDirectories: true) }
+        let themes = plan.themes.map(\.id)
+        for name in ["aggregator", "operator"] + themes { try CurveKeyFile.write(try CurveKeyPair.generate(), identity: name, directory: keys) }
+        let ports = try (0..<3).map { _ in try freePort() }
+        let ingest = "tcp://127.0.0.1:\(ports[0])", stream = "tcp://127.0.0.1:\(ports[1])", snapshot = "tcp://127.0.0.1:\(ports[2])"
+        let days = Double(scenario.start.days(to: scenario.end))
+        let speed = options.speed ?? days / options.seconds
+        let origin = Int64((Date().timeIntervalSince1970 * 1000).rounded()) + 1500  // time to start everything
+        let clock = SharedScaledClock(start: Int64(scenario.start.daysSinceEpoch) * 86_400_000, speed: speed * 86_400, originWallMs: origin)
+        let clockArgs = ["--clock-start", scenario.start.iso, "--clock-speed", String(speed), "--clock-origin", String(origin)]
+        say("Koers demo: \(plan.programme.name), \(scenario.start) → \(scenario.end) at \(String(format: "%.1f", speed)) days a second (about \(Int(days / speed)) s)")
+        say("  data, keys and logs in \(options.directory)")
+
+        try start("aggregator", ["aggregator", "run", "--keys", keys, "--data", data, "--ingest", ingest, "--stream", stream, "--snapshot", snapshot,
+                                 "--silence-grace", String(max(3, speed * 0.15)), "--tick", "0.02"] + clockArgs)
+        let heartbeat = String(max(0.01, min(1, 0.25 / speed)))
+        for t in themes { try startTheme(t, ingest: ingest, heartbeat: heartbeat, clockArgs: clockArgs) }
+        say("  started the aggregator and \(themes.count) theme services (pids \(children.values.map { String($0.processIdentifier) }.sorted().joined(separator: ", ")))")
+
+        let client = try OperatorClient(snapshotEndpoint: snapshot, streamEndpoint: stream,
+                                        keys: try CurveKeyFile.read(keys + "/operator.key_secret").keyPair,
+                                        serverKey: try CurveKeyFile.read(keys + "/aggregator.key").publicKey)
+        let watcher = StreamWatcher(say: say, quiet: options.quiet, renderer: StatusRenderer(colour: options.colour), plan: plan)
+        let follow = Task { await watcher.watch(client) }
+        defer { follow.cancel() }
+
+        // Wait for the simulated start.
+        while clock.now() < Int64(scenario.start.daysSinceEpoch) * 86_400_000 { try await Task.sleep(for: .milliseconds(20)) }
+        try await drive(clock: clock, client: client, ingest: ingest, heartbeat: heartbeat, clockArgs: clockArgs, watcher: watcher)
+
+        // Let the last reports arrive and settle, then read the end state.
+        try await Task.sleep(for: .seconds(1.5))
+        let final = try await Task.detached { try client.snapshot() }.value
+        say("")
+        say(StatusRenderer(colour: options.colour).render(final, plan: plan))
+        return verify(final, watcher: watcher)
+    }
+
+    func drive(clock: SharedScaledClock, client: OperatorClient, ingest: String, heartbeat: String, clockArgs: [String], watcher: StreamWatcher) async throws {
+        var pending = scenario.steps[...]
+        var current: [String: Double] = [:]
+        var lastMonth = -1
+        var silenced = false, restored = false, acknowledged = false
+        let checkers = Dictionary(uniqueKeysWithValues: plan.themes.map { ($0.id, ReportChecker(plan: plan, plugin: GenericPlugin(theme: $0.id))) })
+        var outboxes: [String: Outbox] = [:]
+        for t in plan.themes { outboxes[t.id] = try Outbox(path: "\(data)/\(t.id)/outbox.sqlite") }
+        let milestones = plan.milestones
+        var lastQuarter = -1
+        while true {
+            let now = clock.now()
+            let today = PlanDate(daysSinceEpoch: Int(now / 86_400_000))
+            if today > scenario.end { break }
+            var batch: [String: [Payload]] = [:]
+            func queue(_ theme: String, _ draft: ReportDraft) {
+                do { batch[theme, default: []].append(try checkers[theme]!.check(draft, reporter: "demo", now: now)) } catch {
+                    say("  demo: \(theme) \(draft.item) refused before queueing: \(error.message)")
+                }
+            }
+            while let step = pending.first, step.day <= today {
+                pending.removeFirst()
+                if let (from, to) = step.period {
+                    queue(step.theme, .indicator(item: step.item, value: step.value, periodStart: from, periodEnd: to, note: step.note, unit: nil))
+                } else {
+                    current[step.item] = step.value
+                    queue(step.theme, .milestone(item: step.item, value: step.value, asOf: min(step.asOf ?? today, today), note: step.note, unit: nil))
+                }
+            }
+            // Monthly updates: every team confirms where its running milestones stand.
+            let (y, mo, _) = today.components
+            let month = y * 12 + mo
+            if month != lastMonth {
+                lastMonth = month
+                for p in milestones where p.milestone.start <= today && today <= p.milestone.due.adding(days: 60) {
+                    let m = p.milestone
+                    let value = current[m.id] ?? m.baseline
+                    if (value - m.baseline) / (m.target - m.baseline) >= 1 { continue }
+                    queue(p.theme, .milestone(item: m.id, value: value, asOf: today, note: nil, unit: nil))
+                }
+            }
+            for (theme, payloads) in batch { try outboxes[theme]!.enqueue(payloads, now: now) }
+            // The work theme's service goes down for six weeks.
+            if !silenced && today >= scenario.silence.from {
+                silenced = true
+                say("\(today)  ⏻ demo stops the \(scenario.silence.theme) theme service (pid \(children[scenario.silence.theme]?.processIdentifier ?? 0)); its reports wait in its outbox")
+                stop(scenario.silence.theme)
+            }
+            if silenced && !restored && today >= scenario.silence.until {
+                restored = true
+                say("\(today)  ⏻ demo restarts the \(scenario.silence.theme) theme service")
+                try startTheme(scenario.silence.theme, ingest: ingest, heartbeat: heartbeat, clockArgs: clockArgs)
+            }
+            // An operator takes on the werksferen alert for a few months.
+            if !acknowledged, today >= PlanDate(iso: "2024-10-01")!, await watcher.isOpen("milestone-lagging:bvs-werksferen") {
+                acknowledged = true
+                do {
+                    try await Task.detached {
+                        try client.acknowledge(key: "milestone-lagging:bvs-werksferen", by: "programmabureau",
+                                               reason: "werkgeversoffensief gestart", until: PlanDate(iso: "2025-01-31"))
+                    }.value
+                } catch { say("  demo: acknowledgement failed: \(error)") }
+            }
+            let quarter = y * 4 + (mo - 1) / 3
+            if quarter != lastQuarter && !options.quiet {
+                lastQuarter = quarter
+                if let snap = try? await Task.detached(operation: { try client.snapshot(timeout: .seconds(2)) }).value {
+                    say(summaryLine(snap))
+                }
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    func summaryLine(_ s: StreamDocuments.Snapshot) -> String {
+        let rollups = Dictionary(uniqueKeysWithValues: s.rollups.map { ($0.node, $0.state) })
+        let themes = plan.themes.map { "\($0.id) \(rollups["theme:\($0.id)"]?.rawValue ?? "-")" }.joined(separator: " · ")
+        return "\(s.date)  ▤ \(themes) · \(s.alerts.filter { $0.state != .pending }.count) open alerts"
+    }
+
+    func verify(_ s: StreamDocuments.Snapshot, watcher: StreamWatcher) -> Bool {
+        var ok = true
+        let states = Dictionary(uniqueKeysWithValues: s.items.map { ($0.item, $0.state.rawValue) })
+        for (item, want) in scenario.finalStates.sorted(by: { $0.key < $1.key }) where states[item] != want {
+            say("  scenario check: \(item) is \(states[item] ?? "missing"), scripted \(want)")
+            ok = false
+        }
+        let open = Set(s.alerts.map(\.key))
+        for key in scenario.openAtEnd where !open.contains(key) {
+            say("  scenario check: alert \(key) should be open at the end")
+            ok = false
+        }
+        let history = watcher.historySnapshot()
+        for key in scenario.firedAndResolved where !(history[key]?.contains(.firing) == true && history[key]?.contains(.resolved) == true) {
+            say("  scenario check: alert \(key) should have fired and resolved (saw \(history[key]?.map(\.rawValue) ?? []))")
+            ok = false
+        }
+        say(ok ? "\nThe scenario reached its scripted end state." : "\nThe scenario did NOT reach its scripted end state.")
+        return ok
+    }
+
+    // MARK: - Processes
+
+    func start(_ name: String, _ args: [String]) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: options.executable)
+        p.arguments = args
+        let log = "\(logs)/\(name).log"
+        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try h.seekToEnd()
+        p.standardOutput = h
+        p.standardError = h
+        try p.run()
+        children[name] = p
+    }
+
+    func startTheme(_ theme: String, ingest: String, heartbeat: String, clockArgs: [String]) throws {
+        try start(theme, ["theme", "run", theme, "--keys", keys, "--data", data, "--aggregator", ingest, "--heartbeat", heartbeat] + clockArgs)
+    }
+
+    func stop(_ name: String) {
+        guard let p = children.removeValue(forKey: name), p.isRunning else { return }
+        p.terminate()
+        p.waitUntilExit()
+    }
+
+    /// Stops every process the demo started (SIGTERM, then wait).
+    public func stopAll() {
+        for name in children.keys.sorted() where name != "aggregator" { stop(name) }
+        stop("aggregator")
+    }
+}
+
+/// Prints the alert stream as it comes and remembers each alert's history.
+actor StreamWatcher {
+    let say: @Sendable (String) -> Void
+    let quiet: Bool
+    let renderer: StatusRenderer
+    let plan: Plan
+    var history: [String: [AlertState]] = [:]
+    var open: Set<String> = []
+    nonisolated let historyBox = HistoryBox()
+
+    init(say: @escaping @Sendable (String) -> Void, quiet: Bool, renderer: StatusRenderer, plan: Plan) {
+        self.say = say
+        self.quiet = quiet
+        self.renderer = renderer
+        self.plan = plan
+    }
+
+    func watch(_ client: OperatorClient) async {
+        do {
+            for try await e in client.follow() {
+                switch e {
+                case .alert(let t):
+                    history[t.key, default: []].append(t.to)
+                    historyBox.set(history)
+                    if t.to == .resolved { open.remove(t.key) } else { open.insert(t.key) }
+                    // Info-level at-risk notices stay in the stream; the demo shows warnings and up.
+                    if t.to != .pending && !quiet && (t.alert.severity > .info || t.to == .acknowledged) {
+                        let mark = t.to == .resolved ? "✔" : t.to == .acknowledged ? "✋" : t.to == .flapping ? "↯" : "⚠"
+                        say("\(t.date)  \(mark) \(t.to.rawValue.uppercased()) \(t.alert.severity.rawValue) \(t.key) — \(t.alert.evidence.summary)"
+                            + (t.alert.acknowledgement.map { " [ack: \($0.by), \($0.reason)]" } ?? ""))
+                    }
+                case .snapshot(let s):
+                    for a in s.alerts { open.insert(a.key) }
+                case .gap(let expected, let got):
+                    if !quiet { say("  (stream gap \(expected)…\(got); resynchronising)") }
+                default: break
+                }
+            }
+        } catch {}
+    }
+
+    func isOpen(_ key: String) -> Bool { open.contains(key) && history[key]?.last != .pending }
+
+    nonisolated func historySnapshot() -> [String: [AlertState]] { historyBox.get() }
+}
+
+/// The watcher's history, readable without awaiting the actor.
+final class HistoryBox: Sendable {
+    private let value = Mutex<[String: [AlertState]]>([:])
+    func set(_ h: [String: [AlertState]]) { value.withLock { $0 = h } }
+    func get() -> [String: [AlertState]] { value.withLock { $0 } }
+}
+
+/// A free TCP port on loopback.
+func freePort() throws -> Int {
+    let context = try Context()
+    defer { context.terminate() }
+    let s = try context.socket(.pull)
+    let endpoint = try s.bind("tcp://127.0.0.1:*")
+    s.close()
+    return Int(endpoint.split(separator: ":").last!)!
+}
+
+import Synchronization

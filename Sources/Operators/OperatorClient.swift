@@ -1,0 +1,178 @@
+import Aggregator
+import Foundation
+import Plan
+import Status
+import Wire
+import Synchronization
+import ZeroMQ
+
+/// An operator's connection to the aggregator: snapshots, acknowledgements and the
+/// stream (the ZeroMQ Guide's Clone pattern: subscribe, then snapshot, then apply what
+/// follows it, noticing gaps).
+public final class OperatorClient: Sendable {
+    public let snapshotEndpoint: String
+    public let streamEndpoint: String
+    let keys: CurveKeyPair?
+    let serverKey: CurvePublicKey?
+    let context: Context
+    let codec = WireCodec()
+
+    public init(snapshotEndpoint: String, streamEndpoint: String, keys: CurveKeyPair?, serverKey: CurvePublicKey?) throws {
+        self.snapshotEndpoint = snapshotEndpoint
+        self.streamEndpoint = streamEndpoint
+        self.keys = keys
+        self.serverKey = serverKey
+        self.context = try Context()
+    }
+
+    deinit { context.terminate() }
+
+    func secure(_ s: Socket) throws {
+        if let keys, let serverKey { try s.makeCurveClient(keyPair: keys, serverKey: serverKey) }
+    }
+
+    /// One request on the snapshot channel, answered within `timeout`.
+    func request(_ payload: Payload, timeout: Duration) throws -> WireMessage {
+        let s = try context.socket(.dealer)
+        defer { s.close() }
+        try secure(s)
+        try s.set(.linger, .after(.zero))
+        try s.set(.receiveTimeout, .after(timeout))
+        try s.connect(snapshotEndpoint)
+        let (e, p) = codec.encode(WireMessage(payload, sequence: 1, sentAt: SystemClock().now()))
+        try s.send(Message([Frame(e), Frame(p)]))
+        let reply: Message
+        do throws(ZMQError) {
+            reply = try s.receive()
+        } catch {
+            if error.code == .timedOut {
+                throw OperatorError("no answer from the aggregator at \(snapshotEndpoint) within \(timeout): is it running, and is this key trusted?")
+            }
+            throw error
+        }
+        guard reply.count == 2 else { throw OperatorError("unexpected reply with \(reply.count) frames") }
+        return try codec.decode(envelope: reply[0].bytes, payload: reply[1].bytes, now: Int64.max / 2)
+    }
+
+    /// The current state.
+    public func snapshot(theme: String? = nil, timeout: Duration = .seconds(5)) throws -> StreamDocuments.Snapshot {
+        let m = try request(.snapshotRequest(theme: theme), timeout: timeout)
+        guard case .snapshotReply(let doc) = m.payload else { throw OperatorError("expected a snapshot, got \(m.envelope.type)") }
+        return try JSONDecoder().decode(StreamDocuments.Snapshot.self, from: Data(doc.utf8))
+    }
+
+    /// Acknowledges an alert.
+    public func acknowledge(key: String, by: String, reason: String, until: PlanDate?) throws {
+        struct Req: Encodable { var key: String; var by: String; var reason: String; var until: String? }
+        let doc = StreamDocuments.encode(Req(key: key, by: by, reason: reason, until: until?.iso))
+        let m = try request(.alertAck(document: doc), timeout: .seconds(5))
+        guard case .alertAckReply(let answer) = m.payload else { throw OperatorError("unexpected \(m.envelope.type)") }
+        struct Ans: Decodable { var ok: Bool; var error: String? }
+        let a = try JSONDecoder().decode(Ans.self, from: Data(answer.utf8))
+        if !a.ok { throw OperatorError(a.error ?? "refused") }
+    }
+
+    /// What the stream delivers.
+    public enum Event: Sendable {
+        case snapshot(StreamDocuments.Snapshot)
+        case status(StreamDocuments.StatusChange)
+        case alert(StreamDocuments.AlertTransitionDocument)
+        /// Messages were missed (sequence jumped); a new snapshot follows.
+        case gap(expected: UInt64, got: UInt64)
+        case heartbeat(UInt64)
+        case disconnected(String)
+    }
+
+    /// Follows the stream: snapshot first, then live messages after it, resynchronising
+    /// by itself after a gap or a silence. Runs until the task is cancelled.
+    public func follow(theme: String? = nil, silence: Duration = .seconds(5)) -> AsyncThrowingStream<Event, Error> {
+        AsyncThrowingStream<Event, Error> { (continuation: AsyncThrowingStream<Event, Error>.Continuation) in
+            let task: Task<Void, Never> = Task {
+                while !Task.isCancelled {
+                    do {
+                        try await self.followOnce(theme: theme, silence: silence, continuation)
+                    } catch is CancellationError {
+                        break
+                    } catch {
+                        continuation.yield(.disconnected("\(error)"))
+                        try? await Task.sleep(for: .seconds(1))
+                    }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { @Sendable (_: AsyncThrowingStream<Event, Error>.Continuation.Termination) in task.cancel() }
+        }
+    }
+
+    func followOnce(theme: String?, silence: Duration, _ out: AsyncThrowingStream<Event, Error>.Continuation) async throws {
+        let sub = try context.socket(.sub)
+        try secure(sub)
+        try sub.set(.linger, .after(.zero))
+        try sub.set(.receiveHighWaterMark, 100_000)
+        try sub.subscribe()
+        try sub.connect(streamEndpoint)
+        let stream = AsyncSocket(sub)
+        defer { Task<Void, Never> { await stream.close() } }
+        // Subscribe first, then snapshot: nothing can fall between them.
+        let snapshotTask: Task<StreamDocuments.Snapshot, Error> = Task.detached { try self.snapshot(theme: theme, timeout: .seconds(5)) }
+        let snap: StreamDocuments.Snapshot = try await snapshotTask.value
+        out.yield(.snapshot(snap))
+        var next = snap.sequence + 1
+        var iterator = stream.messages.makeAsyncIterator()
+        // A silent stream (the aggregator gone, the network cut) is closed by this
+        // watchdog, which ends the iteration below and makes the caller reconnect.
+        let seen = LastSeen()
+        let watchdog: Task<Void, Error> = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: silence / 4)
+                if seen.age > silence {
+                    await stream.close()
+                    break
+                }
+            }
+        }
+        defer { watchdog.cancel() }
+        while true {
+            let m: Message? = try await iterator.next()
+            seen.touch()
+            guard let m else { throw OperatorError("the stream has been silent for \(silence); reconnecting") }
+            guard m.count == 3 else { continue }
+            let msg = try codec.decode(envelope: m[1].bytes, payload: m[2].bytes, now: Int64.max / 2)
+            let seq = msg.envelope.sequence
+            switch msg.payload {
+            case .streamHeartbeat:
+                if seq >= next { out.yield(.gap(expected: next, got: seq)); return }
+                out.yield(.heartbeat(seq))
+                continue
+            case .statusChange(let doc), .alertTransition(let doc):
+                if seq < next { continue }  // already in the snapshot
+                if seq > next { out.yield(.gap(expected: next, got: seq)); return }
+                next = seq + 1
+                if case .statusChange = msg.payload {
+                    let d = try JSONDecoder().decode(StreamDocuments.StatusChange.self, from: Data(doc.utf8))
+                    let topic: String = m[0].string ?? ""
+                    let wanted: Bool = theme.map { topic.hasPrefix("status." + $0) } ?? true
+                    if wanted { out.yield(.status(d)) }
+                } else {
+                    let d = try JSONDecoder().decode(StreamDocuments.AlertTransitionDocument.self, from: Data(doc.utf8))
+                    if theme == nil || d.alert.theme == theme { out.yield(.alert(d)) }
+                }
+            default:
+                continue
+            }
+        }
+    }
+}
+
+/// When the stream last delivered something.
+final class LastSeen: Sendable {
+    private let value = Mutex(ContinuousClock.now)
+    func touch() { value.withLock { $0 = .now } }
+    var age: Duration { value.withLock { ContinuousClock.now - $0 } }
+}
+
+/// An operator command that cannot be done, with what to do.
+public struct OperatorError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ d: String) { description = d }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Demo
+import Foundation
+import Plan
+
+/// `koers demo`: `make run`.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Play the Toekomstplan 2022 → 2025 with the aggregator and the theme services as separate processes.",
+        discussion: """
+            Fresh keys, loopback endpoints and a compressed clock: reports arrive as the scenario \
+            scripts them, some milestones are met, some slip and fire alerts, some recover and \
+            resolve them, a theme service goes silent for six weeks, and an operator acknowledges \
+            an alert. The alert stream and a quarterly summary are shown as it goes, the status \
+            tree at the end. Ctrl-C stops everything and says where the data is.
+            """)
+
+    @Option(name: .long, help: "How long the demo runs, in seconds (sets the speed).")
+    var seconds: Double = 120
+
+    @Option(name: .long, help: "Simulated days per second (overrides --seconds).")
+    var speed: Double?
+
+    @Option(name: .long, help: "Where to put the demo's keys, data and logs (emptied first).")
+    var dir: String = "demo"
+
+    @Flag(name: .long, help: "Print only the final status and the scenario check.")
+    var quiet = false
+
+    func run() async throws {
+        guard seconds > 0, speed.map({ $0 > 0 }) ?? true else { throw ValidationError("--seconds and --speed must be positive") }
+        let plan = try PlanLoader.loadDefault(path: nil)
+        let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let dirPath = (dir as NSString).isAbsolutePath ? dir : FileManager.default.currentDirectoryPath + "/" + dir
+        var options = DemoRunner.Options(executable: exe, directory: dirPath)
+        options.seconds = seconds
+        options.speed = speed
+        options.quiet = quiet
+        options.colour = isatty(STDOUT_FILENO) == 1
+        let runner = DemoRunner(options: options, plan: plan, say: { print($0); fflush(nil) })
+
+        // Ctrl-C or SIGTERM: stop the processes the demo started, say where the data is.
+        let interrupted = SignalWatch()
+        let demo = Task { try await runner.run() }
+        let watch = Task {
+            await interrupted.wait()
+            demo.cancel()
+        }
+        let ok: Bool
+        do { ok = try await demo.value } catch is CancellationError {
+            runner.stopAll()
+            print("\nStopped. Keys, data and logs are in \(dirPath).")
+            throw ExitCode(130)
+        } catch {
+            runner.stopAll()
+            print("\nThe demo failed: \(error)\nKeys, data and logs are in \(dirPath).")
+            throw ExitCode(1)
+        }
+        watch.cancel()
+        runner.stopAll()
+        print("Everything stopped. Keys, data and logs are in \(dirPath) (the aggregator's store: \(dirPath)/data/aggregator/koers.sqlite).")
+        if !ok { throw ExitCode(1) }
+    }
+}
+
+/// Waits for SIGINT or SIGTERM.
+final class SignalWatch: Sendable {
+    func wait() async {
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let queue = DispatchQueue(label: "koers.signals")
+            let once = OnceFlag()
+            for sig in [SIGINT, SIGTERM] {
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+                source.setEventHandler { if once.claim() { c.resume() } }
+                source.resume()
+                SignalWatch.keep.append(source)
+            }
+        }
+    }
+    nonisolated(unsafe) static var keep: [any DispatchSourceSignal] = []
+}
+
+final class OnceFlag: @unchecked Sendable {
+    // Proof for Sendable: `done` is only touched on the serial signal queue.
+    var done = false
+    func claim() -> Bool { if done { return false }; done = true; return true }
+}

@@ -1,0 +1,171 @@
+import Aggregator
+import ArgumentParser
+import Foundation
+import Operators
+import Plan
+import Status
+import ZeroMQ
+
+/// Where operator tools find the aggregator, and with which key.
+struct OperatorOptions: ParsableArguments {
+    @Option(name: .long, help: "The aggregator's snapshot endpoint.")
+    var snapshot: String = "tcp://127.0.0.1:7403"
+    @Option(name: .long, help: "The aggregator's stream endpoint.")
+    var stream: String = "tcp://127.0.0.1:7402"
+    @Option(name: .long, help: "Where key files live (this operator's NAME.key_secret and aggregator.key).")
+    var keys: String = "keys"
+    @Option(name: .customLong("as"), help: "The operator key to use (KEYS/NAME.key_secret).")
+    var name: String = "operator"
+    @Flag(name: .long, help: "Connect without encryption (the aggregator must run --plain).")
+    var plain = false
+
+    func client() throws -> OperatorClient {
+        if plain { return try OperatorClient(snapshotEndpoint: snapshot, streamEndpoint: stream, keys: nil, serverKey: nil) }
+        return try OperatorClient(snapshotEndpoint: snapshot, streamEndpoint: stream, keys: try loadKeyPair(keys, name),
+                                  serverKey: try loadPublicKey(keys, "aggregator"))
+    }
+}
+
+func isTerminal() -> Bool { isatty(STDOUT_FILENO) == 1 }
+
+/// `koers status`: the status tree.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Print the Toekomstplan's status tree with progress, state and why.",
+        discussion: "Asks the running aggregator, or with --as-of recomputes the status from the stored history (like `koers replay`).")
+
+    @Option(name: .long, help: "Only this theme.") var theme: String?
+    @Option(name: .long, help: "Only items in this area (wijk).") var area: String?
+    @Option(name: .long, help: "The status as of this date (YYYY-MM-DD), from stored history.") var asOf: String?
+    @Flag(name: .long, help: "Print the snapshot as JSON.") var json = false
+    @OptionGroup var op: OperatorOptions
+    @Option(name: .long, help: "Where the aggregator keeps its data (for --as-of).") var data: String = "data"
+    @Option(name: .long, help: "The plan file. Default: the built-in plan.") var plan: String?
+
+    func run() throws {
+        let p: Plan
+        do { p = try PlanLoader.loadDefault(path: plan) } catch { printError(error.description); throw ExitCode(1) }
+        if let theme, !p.themes.contains(where: { $0.id == theme }) {
+            throw ValidationError("unknown theme `\(theme)`; the plan's themes are \(p.themes.map(\.id).joined(separator: ", "))")
+        }
+        if let area, !p.areas.contains(where: { $0.id == area }) {
+            throw ValidationError("unknown area `\(area)`; the plan's areas are \(p.areas.map(\.id).joined(separator: ", "))")
+        }
+        let snap: StreamDocuments.Snapshot
+        if let asOf {
+            guard let d = PlanDate(iso: asOf) else { throw ValidationError("--as-of must be YYYY-MM-DD, not `\(asOf)`") }
+            snap = try Replay.status(store: try openStore(data), plan: p, asOf: d)
+        } else {
+            do { snap = try op.client().snapshot(theme: theme) } catch { printError("\(error)"); throw ExitCode(1) }
+        }
+        if json { print(StreamDocuments.encode(snap)); return }
+        print(StatusRenderer(colour: isTerminal()).render(snap, plan: p, theme: theme, area: area))
+    }
+}
+
+func openStore(_ data: String) throws -> ReportStore {
+    let path = "\(data)/aggregator/koers.sqlite"
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw ValidationError("no aggregator store at \(path); pass --data with the aggregator's data directory")
+    }
+    return try ReportStore(path: path)
+}
+
+/// `koers replay`: the status as of a date, recomputed from stored history.
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Recompute the status as of a date from the aggregator's stored reports (no running aggregator needed).")
+
+    @Option(name: .long, help: "The date (YYYY-MM-DD).") var asOf: String
+    @Option(name: .long, help: "Where the aggregator keeps its data.") var data: String = "data"
+    @Option(name: .long, help: "The plan file. Default: the built-in plan.") var plan: String?
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() throws {
+        let p: Plan
+        do { p = try PlanLoader.loadDefault(path: plan) } catch { printError(error.description); throw ExitCode(1) }
+        guard let d = PlanDate(iso: asOf) else { throw ValidationError("--as-of must be YYYY-MM-DD, not `\(asOf)`") }
+        let snap = try Replay.status(store: try openStore(data), plan: p, asOf: d)
+        if json { print(StreamDocuments.encode(snap)) } else { print(StatusRenderer(colour: isTerminal()).render(snap, plan: p)) }
+    }
+}
+
+/// `koers alerts`: follow the alert stream.
+struct AlertsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alerts",
+        abstract: "Follow the alert stream: the open alerts first, then every transition live; reconnects by itself.")
+
+    @Option(name: .long, help: "Only this theme.") var theme: String?
+    @Option(name: .long, help: "Only this severity and above: info, warning, critical.") var severity: String?
+    @Flag(name: .long, help: "One JSON document per line.") var json = false
+    @Flag(name: .long, help: "Also print status changes.") var status = false
+    @OptionGroup var op: OperatorOptions
+
+    func run() async throws {
+        var minimum = Severity.info
+        if let severity {
+            guard let s = Severity(rawValue: severity) else { throw ValidationError("--severity must be info, warning or critical") }
+            minimum = s
+        }
+        let renderer = StatusRenderer(colour: isTerminal())
+        for try await event in try op.client().follow(theme: theme) {
+            switch event {
+            case .snapshot(let s):
+                let open = s.alerts.filter { $0.severity >= minimum }
+                if json { for a in open { print(StreamDocuments.encode(a)) } } else {
+                    print("— \(s.date): \(open.count) open alert\(open.count == 1 ? "" : "s") (stream #\(s.sequence))")
+                    for a in open { print("  " + renderer.alertLine(a)) }
+                }
+            case .alert(let t):
+                guard t.alert.severity >= minimum else { continue }
+                if json { print(StreamDocuments.encode(t)) } else {
+                    print("#\(t.sequence) \(t.date) \(t.from?.rawValue ?? "new") → \(t.to.rawValue)  " + renderer.alertLine(t.alert))
+                }
+            case .status(let c):
+                guard status else { continue }
+                if json { print(StreamDocuments.encode(c)) } else {
+                    print("#\(c.sequence) \(c.date) \(c.item): \(c.from?.rawValue ?? "-") → \(c.to.rawValue) — \(c.why)")
+                }
+            case .gap(let expected, let got):
+                if !json { print("— missed #\(expected)…#\(got - 1); taking a fresh snapshot") }
+            case .heartbeat:
+                break
+            case .disconnected(let why):
+                if !json { print("— disconnected (\(why)); reconnecting") }
+            }
+            fflush(nil)
+        }
+    }
+}
+
+/// `koers ack`: acknowledge an alert.
+struct AckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ack",
+        abstract: "Acknowledge an alert: who, why, and until when (or until it resolves).")
+
+    @Argument(help: "The alert key, e.g. milestone-lagging:bvs-werksferen.") var alert: String
+    @Option(name: .long, help: "Why (required).") var reason: String
+    @Option(name: .long, help: "Until this date (YYYY-MM-DD); default: until it resolves.") var until: String?
+    @Option(name: .long, help: "Who acknowledges (default: $USER).") var by: String?
+    @OptionGroup var op: OperatorOptions
+
+    func run() throws {
+        var u: PlanDate?
+        if let until {
+            guard let d = PlanDate(iso: until) else { throw ValidationError("--until must be YYYY-MM-DD, not `\(until)`") }
+            u = d
+        }
+        guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--reason must say why") }
+        do {
+            try op.client().acknowledge(key: alert, by: by ?? ProcessInfo.processInfo.environment["USER"] ?? "operator", reason: reason, until: u)
+            print("acknowledged \(alert)")
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}
