@@ -80,6 +80,8 @@ final class SignalWatch: Sendable {
             }
         }
     }
+    // Signal sources must outlive wait(); only appended to, once per signal, on the
+    // task that runs the demo, before any signal can be delivered.
     nonisolated(unsafe) static var keep: [any DispatchSourceSignal] = []
 }
 
