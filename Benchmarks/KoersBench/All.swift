@@ -21,6 +21,12 @@ struct All: AsyncParsableCommand {
     @Option(help: "Runs per case; the best is kept, C and Swift interleaved so they share the noise.")
     var repeats: Int = 2
 
+    @Option(help: "The koers executable (release build) for the aggregator benchmarks; skipped when absent.")
+    var koers: String?
+
+    @Option(help: "Reports per publisher in the ingest benchmark (four publishers).")
+    var ingestReports: Int = 100_000
+
     func run() async throws {
         let me = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
         var results: [String: Double] = [:]
@@ -100,10 +106,26 @@ struct All: AsyncParsableCommand {
         results["codec_decode_ratio_to_json"] = codec.wire / codec.json
         print("Report decoding, one thread: wire codec \(fmt(codec.wire, 0))/s, JSONDecoder \(fmt(codec.json, 0))/s, ratio \(fmt(codec.wire / codec.json, 1))")
 
+        if let koers {
+            print("")
+            print("Aggregator ingest: four CURVE publishers, \(ingestReports) reports each, stored before acknowledged")
+            let ingest = try IngestBench.run(koers: koers, reportsPerPublisher: ingestReports)
+            var curveBest = 0.0
+            for _ in 0..<repeats {
+                let c = try pair(receiver: [cBench, "pull", endpoint("tcp"), "\(count)", "\(ingest.payloadBytes)", "curve"],
+                                 sender: { [cBench, "push", $0, "\(count)", "\(ingest.payloadBytes)", "curve"] })
+                curveBest = max(curveBest, c[0])
+            }
+            results["ingest_reports_per_s"] = ingest.reportsPerSecond
+            results["zmq_curve_pushpull_msgs_per_s"] = curveBest
+            results["ingest_ratio_to_zmq_curve"] = ingest.reportsPerSecond / curveBest
+            print("  ingest \(fmt(ingest.reportsPerSecond, 0)) reports/s; raw libzmq CURVE PUSH/PULL (\(ingest.payloadBytes) B, C) \(fmt(curveBest, 0)) msgs/s; ratio \(fmt(ingest.reportsPerSecond / curveBest, 3))")
+        }
+
         print("")
         let targets: [(String, String, Double)] = [
             ("wrapper_sync_ratio", ">=", 0.9), ("wrapper_async_ratio", ">=", 0.5), ("wrapper_rtt_p99_ratio", "<=", 1.5),
-        ]
+        ] + (results["ingest_reports_per_s"] == nil ? [] : [("ingest_reports_per_s", ">=", 150_000.0)])
         for (name, op, bound) in targets {
             let v = results[name]!
             let met = op == ">=" ? v >= bound : v <= bound
