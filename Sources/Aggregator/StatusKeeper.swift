@@ -98,8 +98,7 @@ public actor StatusKeeper {
             sequence += 1
             let doc = StreamDocuments.StatusChange(sequence: sequence, date: engine.today, item: c.item, from: c.from, to: c.to.state,
                                                    why: c.to.evidence.summary, evidence: c.to.evidence, progress: c.to.progress)
-            let theme = c.item.hasPrefix("theme:") ? String(c.item.dropFirst(6)) : (engine.plan.milestones.first { $0.milestone.id == c.item }?.theme
-                ?? engine.plan.indicators.first { $0.indicator.id == c.item }?.theme ?? "programme")
+            let theme = c.item.hasPrefix("theme:") ? String(c.item.dropFirst(6)) : (engine.themeOf(c.item) ?? "programme")
             out.append(StreamEvent(sequence: sequence, type: .statusChange, topic: "status.\(theme)", document: StreamDocuments.encode(doc)))
         }
         for t in transitions {

@@ -22,6 +22,8 @@ public struct AlertEngine: Sendable {
     var recent: [String: [PlanDate]] = [:]
     let plan: Plan
     let placement: [String: (theme: String, owner: String?, areas: [String])]
+    /// The milestone that secures each funding line, and its theme.
+    let securing: [String: (milestone: String, theme: String)]
 
     public init(plan: Plan) {
         self.plan = plan
@@ -31,6 +33,9 @@ public struct AlertEngine: Sendable {
         }
         for x in plan.indicators { p[x.indicator.id] = (x.theme, nil, []) }
         placement = p
+        var sec: [String: (String, String)] = [:]
+        for m in plan.milestones { if let f = m.milestone.secures { sec[f] = (m.milestone.id, m.theme) } }
+        securing = sec
     }
 
     /// The rule (and severity) that an item's status triggers, if any.
@@ -148,8 +153,8 @@ public struct AlertEngine: Sendable {
         }
         for f in plan.funding {
             guard let until = f.securedUntil, until < f.period.end else { continue }
-            let securing = plan.milestones.first { $0.milestone.secures == f.id }
-            let done = securing.map { engine.states[$0.milestone.id]?.state == .done } ?? false
+            let securing = self.securing[f.id]
+            let done = securing.map { engine.states[$0.milestone]?.state == .done } ?? false
             let near = today.days(to: until) <= fundingNoticeDays
             var ev = Evidence(summary: today > until
                 ? "funding `\(f.id)` (\(f.source)) ran out on \(until); its continuation is not secured"
