@@ -146,12 +146,7 @@ public final class ReportStore: Sendable {
                          OR (s.received_at = r.received_at AND (s.publisher > r.publisher OR (s.publisher = r.publisher AND s.seq > r.seq)))))))
                 ORDER BY item
                 """, arguments: [asOf, asOf, asOf, asOf])
-            return rows.map { r in
-                StoredReport(publisher: r["publisher"], sequence: UInt64(r["seq"] as Int64), type: MessageType(rawValue: UInt8(r["type"] as Int))!,
-                             item: r["item"], value: r["value"], date: r["date"], periodStart: r["period_start"],
-                             reportedAt: r["reported_at"], receivedAt: r["received_at"], note: r["note"], reporter: r["reporter"],
-                             payload: [UInt8](r["payload"] as Data))
-            }
+            return rows.map(Self.report)
         }
     }
 
@@ -208,13 +203,15 @@ public final class ReportStore: Sendable {
             let rows = publisher == nil
                 ? try Row.fetchAll(db, sql: "SELECT * FROM reports ORDER BY received_at, publisher, seq")
                 : try Row.fetchAll(db, sql: "SELECT * FROM reports WHERE publisher = ? ORDER BY seq", arguments: [publisher])
-            return rows.map { r in
-                StoredReport(publisher: r["publisher"], sequence: UInt64(r["seq"] as Int64), type: MessageType(rawValue: UInt8(r["type"] as Int))!,
-                             item: r["item"], value: r["value"], date: r["date"], periodStart: r["period_start"],
-                             reportedAt: r["reported_at"], receivedAt: r["received_at"], note: r["note"], reporter: r["reporter"],
-                             payload: [UInt8](r["payload"] as Data))
-            }
+            return rows.map(Self.report)
         }
+    }
+
+    static func report(_ r: Row) -> StoredReport {
+        StoredReport(publisher: r["publisher"], sequence: UInt64(r["seq"] as Int64), type: MessageType(rawValue: UInt8(r["type"] as Int))!,
+                     item: r["item"], value: r["value"], date: r["date"], periodStart: r["period_start"],
+                     reportedAt: r["reported_at"], receivedAt: r["received_at"], note: r["note"], reporter: r["reporter"],
+                     payload: [UInt8](r["payload"] as Data))
     }
 
     /// Refusal counts per reason code.

@@ -53,9 +53,7 @@ public actor StatusKeeper {
         var seq = sequence
         for t in initial {
             seq += 1
-            let doc = StreamDocuments.AlertTransitionDocument(sequence: seq, date: t.date, key: t.key, from: t.from, to: t.to, alert: t.alert)
-            out.append(StreamEvent(sequence: seq, type: .alertTransition, topic: "alert.\(t.alert.theme ?? "programme").\(t.alert.severity.rawValue)",
-                                   document: StreamDocuments.encode(doc)))
+            out.append(Self.event(t, sequence: seq))
         }
         try store.appendStream(out.map { ($0.sequence, $0.type, $0.topic, $0.document) }, at: clock.now())
         sequence = seq
@@ -103,12 +101,17 @@ public actor StatusKeeper {
         }
         for t in transitions {
             sequence += 1
-            let doc = StreamDocuments.AlertTransitionDocument(sequence: sequence, date: t.date, key: t.key, from: t.from, to: t.to, alert: t.alert)
-            out.append(StreamEvent(sequence: sequence, type: .alertTransition, topic: "alert.\(t.alert.theme ?? "programme").\(t.alert.severity.rawValue)",
-                                   document: StreamDocuments.encode(doc)))
+            out.append(Self.event(t, sequence: sequence))
         }
         try store.appendStream(out.map { ($0.sequence, $0.type, $0.topic, $0.document) }, at: clock.now())
         for e in out { events.yield(e) }
+    }
+
+    /// An alert transition as a numbered stream message.
+    static func event(_ t: AlertTransition, sequence: UInt64) -> StreamEvent {
+        let doc = StreamDocuments.AlertTransitionDocument(sequence: sequence, date: t.date, key: t.key, from: t.from, to: t.to, alert: t.alert)
+        return StreamEvent(sequence: sequence, type: .alertTransition, topic: "alert.\(t.alert.theme ?? "programme").\(t.alert.severity.rawValue)",
+                           document: StreamDocuments.encode(doc))
     }
 
     /// The current state, and the sequence it holds at.
