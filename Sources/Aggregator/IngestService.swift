@@ -10,8 +10,6 @@ import ZeroMQ
 /// it acknowledges (`docs/protocol.md`, `docs/operations.md`).
 public final class IngestService: Service, Sendable {
     let runtime: AggregatorRuntime
-    /// Resolved endpoint, once bound (for `tcp://…:*`).
-    public let boundEndpoint = BoundEndpoint()
 
     public init(runtime: AggregatorRuntime) { self.runtime = runtime }
 
@@ -34,7 +32,6 @@ public final class IngestService: Service, Sendable {
         try router.set(.heartbeatInterval, .seconds(2))
         try router.set(.heartbeatTimeout, .seconds(6))
         let endpoint = try router.bind(c.ingestEndpoint)
-        boundEndpoint.set(endpoint)
         let socket = AsyncSocket(router, configuration: { var x = AsyncSocket.Configuration(); x.inboxCapacity = 16_384; x.outboxCapacity = 16_384; return x }())
         logger.info("ingest listening", metadata: ["endpoint": "\(endpoint)", "store": "\(c.storePath)", "trusted_keys": "\(c.trustedKeys.count)"])
         let codec = WireCodec()
@@ -73,6 +70,11 @@ public final class IngestService: Service, Sendable {
                 for r in outcome.refusals {
                     logger.warning("report refused", metadata: ["publisher": "\(r.publisher)", "seq": "\(r.sequence)", "reason": "\(r.reason)"])
                 }
+                // Refusals without a report sequence (broken frames or envelopes, a bad
+                // hello) are not stored; they are logged here and counted by the stage.
+                for case (_, .nack(let n)) in outcome.replies where n.refusedSequence == 0 {
+                    logger.warning("message refused", metadata: ["reason": "\(n.reason)", "detail": "\(n.detail)"])
+                }
                 let heard = Array(outcome.liveness.keys) + outcome.reports.map(\.publisher)
                 if !outcome.reports.isEmpty || !heard.isEmpty {
                     try await runtime.keeper.apply(reports: outcome.reports, heard: heard, at: now)
@@ -81,17 +83,10 @@ public final class IngestService: Service, Sendable {
         } catch is CancellationError {
             logger.info("ingest stopping")
         }
+        if !stage.refusalCounts.isEmpty {
+            let counts = stage.refusalCounts.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            logger.info("refusals since start", metadata: ["counts": "\(counts)"])
+        }
         await socket.close()
     }
 }
-
-/// The endpoint a service bound, readable once it is (tests bind `tcp://127.0.0.1:*`).
-public final class BoundEndpoint: Sendable {
-    private let value = Mutex<String?>(nil)
-    init() {}
-    func set(_ s: String) { value.withLock { $0 = s } }
-    /// The resolved endpoint, or nil before the bind.
-    public var endpoint: String? { value.withLock { $0 } }
-}
-
-import Synchronization
