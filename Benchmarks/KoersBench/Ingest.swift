@@ -15,7 +15,7 @@ enum IngestBench {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let themes = ["talent", "work", "health", "safety"]
         for name in ["aggregator"] + themes { try CurveKeyFile.write(try CurveKeyPair.generate(), identity: name, directory: dir + "/keys") }
-        let port = try freePort(), streamPort = try freePort(), snapshotPort = try freePort()
+        let port = try ZeroMQ.unusedLoopbackPort(), streamPort = try ZeroMQ.unusedLoopbackPort(), snapshotPort = try ZeroMQ.unusedLoopbackPort()
         let endpoint = "tcp://127.0.0.1:\(port)"
         let aggregator = Process()
         aggregator.executableURL = URL(fileURLWithPath: koers)
@@ -88,15 +88,6 @@ enum IngestBench {
         let elapsed = ContinuousClock.now - start.withLock { $0! }
         if let f = failures.withLock({ $0.first }) { throw ValidationError("ingest benchmark failed: \(f)") }
         return Result(reportsPerSecond: Double(reportsPerPublisher * themes.count) / elapsed.seconds, payloadBytes: payloadBytes)
-    }
-
-    static func freePort() throws -> Int {
-        let context = try Context()
-        defer { context.terminate() }
-        let s = try context.socket(.pull)
-        let e = try s.bind("tcp://127.0.0.1:*")
-        s.close()
-        return Int(e.split(separator: ":").last!)!
     }
 }
 

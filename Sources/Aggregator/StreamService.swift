@@ -11,8 +11,6 @@ import ZeroMQ
 /// alert acknowledgements). Also drives the passage of time.
 public final class StreamService: Service, Sendable {
     let runtime: AggregatorRuntime
-    public let streamEndpoint = BoundEndpoint()
-    public let snapshotEndpoint = BoundEndpoint()
 
     public init(runtime: AggregatorRuntime) { self.runtime = runtime }
 
@@ -25,15 +23,15 @@ public final class StreamService: Service, Sendable {
         let pubSocket = try runtime.serverSocket(.pub)
         try pubSocket.set(.sendHighWaterMark, 100_000)
         try pubSocket.set(.linger, .milliseconds(200))
-        streamEndpoint.set(try pubSocket.bind(c.streamEndpoint))
+        let streamEndpoint = try pubSocket.bind(c.streamEndpoint)
         let routerSocket = try runtime.serverSocket(.router)
         try routerSocket.set(.routerMandatory, true)
         try routerSocket.set(.linger, .milliseconds(200))
         try routerSocket.set(.maxMessageSize, 64 << 10)
-        snapshotEndpoint.set(try routerSocket.bind(c.snapshotEndpoint))
+        let snapshotEndpoint = try routerSocket.bind(c.snapshotEndpoint)
         let pub = AsyncSocket(pubSocket)
         let router = AsyncSocket(routerSocket)
-        logger.info("stream listening", metadata: ["stream": "\(streamEndpoint.endpoint ?? "")", "snapshot": "\(snapshotEndpoint.endpoint ?? "")"])
+        logger.info("stream listening", metadata: ["stream": "\(streamEndpoint)", "snapshot": "\(snapshotEndpoint)"])
         let codec = WireCodec()
         let lastPublish = Stamp()
 

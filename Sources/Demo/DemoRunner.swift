@@ -47,7 +47,7 @@ public final class DemoRunner: @unchecked Sendable {
         for d in [keys, data, logs] { try fm.createDirectory(atPath: d, withIntermediateDirectories: true) }
         let themes = plan.themes.map(\.id)
         for name in ["aggregator", "operator"] + themes { try CurveKeyFile.write(try CurveKeyPair.generate(), identity: name, directory: keys) }
-        let ports = try (0..<3).map { _ in try freePort() }
+        let ports = try (0..<3).map { _ in try ZeroMQ.unusedLoopbackPort() }
         let ingest = "tcp://127.0.0.1:\(ports[0])", stream = "tcp://127.0.0.1:\(ports[1])", snapshot = "tcp://127.0.0.1:\(ports[2])"
         let days = Double(scenario.start.days(to: scenario.end))
         let speed = options.speed ?? days / options.seconds
@@ -269,14 +269,5 @@ final class HistoryBox: Sendable {
     func get() -> [String: [AlertState]] { value.withLock { $0 } }
 }
 
-/// A free TCP port on loopback.
-func freePort() throws -> Int {
-    let context = try Context()
-    defer { context.terminate() }
-    let s = try context.socket(.pull)
-    let endpoint = try s.bind("tcp://127.0.0.1:*")
-    s.close()
-    return Int(endpoint.split(separator: ":").last!)!
-}
 
 import Synchronization

@@ -101,11 +101,6 @@ public final class Outbox: Sendable {
         }
     }
 
-    /// One report.
-    public func entry(_ seq: UInt64) throws -> Entry? {
-        try db.read { db in try Row.fetchOne(db, sql: "SELECT * FROM reports WHERE seq = ?", arguments: [Int64(seq)]).map(Self.entry) }
-    }
-
     static func entry(_ r: Row) -> Entry {
         Entry(sequence: UInt64(r["seq"] as Int64), type: MessageType(rawValue: UInt8(r["type"] as Int))!, item: r["item"],
               payload: [UInt8](r["payload"] as Data), createdAt: r["created_at"], state: State(rawValue: r["state"])!,

@@ -13,26 +13,6 @@ public struct SystemClock: KoersClock {
     public func now() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
 }
 
-/// A clock that runs `speed` times faster than real time from a chosen start
-/// (a demo plays 2022 → 2025 in minutes). With speed 0 it stands still (tests).
-public struct ScaledClock: KoersClock {
-    public let start: Int64
-    public let speed: Double
-    let origin: ContinuousClock.Instant
-
-    public init(start: Int64, speed: Double) {
-        self.start = start
-        self.speed = speed
-        self.origin = .now
-    }
-
-    public func now() -> Int64 {
-        let elapsed = ContinuousClock.now - origin
-        let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        return start + Int64(ms * speed)
-    }
-}
-
 /// A compressed clock shared by several processes: simulated time runs `speed` times
 /// faster than the wall clock from a wall-clock origin they all agree on, so their
 /// clocks agree to the millisecond whatever their start-up order.

@@ -20,6 +20,18 @@ public enum ZeroMQ {
         zmq_has(capability) == 1
     }
 
+    /// A TCP port on 127.0.0.1 that is free now (bound to `*` and let go), for tests,
+    /// benchmarks and the demo, which need fixed endpoints across process restarts.
+    /// Another process may take it before it is used; loopback only.
+    public static func unusedLoopbackPort() throws(ZMQError) -> Int {
+        let context = try Context()
+        defer { context.terminate() }
+        let s = try context.socket(.pull)
+        defer { s.close() }
+        let endpoint = try s.bind("tcp://127.0.0.1:*")
+        return Int(endpoint.split(separator: ":").last!)!
+    }
+
     /// Throws unless libzmq was built with CURVE (libsodium); Koers refuses to run without it.
     public static func requireCurve() throws(ZMQError) {
         guard has("curve") else {

@@ -38,9 +38,9 @@ final class Workspace: @unchecked Sendable {
         for name in ["aggregator", "talent", "work", "health", "safety"] {
             try CurveKeyFile.write(try CurveKeyPair.generate(), identity: name, directory: dir + "/keys")
         }
-        endpoint = "tcp://127.0.0.1:\(try freePort())"
-        streamEndpoint = "tcp://127.0.0.1:\(try freePort())"
-        snapshotEndpoint = "tcp://127.0.0.1:\(try freePort())"
+        endpoint = "tcp://127.0.0.1:\(try ZeroMQ.unusedLoopbackPort())"
+        streamEndpoint = "tcp://127.0.0.1:\(try ZeroMQ.unusedLoopbackPort())"
+        snapshotEndpoint = "tcp://127.0.0.1:\(try ZeroMQ.unusedLoopbackPort())"
     }
 
     /// Kept for a post-mortem when KOERS_KEEP_TEST_DATA is set.
@@ -79,15 +79,6 @@ final class Workspace: @unchecked Sendable {
     }
 }
 
-/// A free TCP port on loopback, found by binding to port 0 and letting go.
-func freePort() throws -> Int {
-    let context = try Context()
-    defer { context.terminate() }
-    let s = try context.socket(.pull)
-    let endpoint = try s.bind("tcp://127.0.0.1:*")
-    s.close()
-    return Int(endpoint.split(separator: ":").last!)!
-}
 
 /// A `koers` process started by a test and ended by it, by PID.
 final class Child: @unchecked Sendable {
