@@ -133,6 +133,10 @@ let package = Package(
                            "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin"]
         ),
         .testTarget(
+            name: "AggregatorTests",
+            dependencies: ["Aggregator", "Status", "Plan", "Wire"]
+        ),
+        .testTarget(
             name: "StatusTests",
             dependencies: ["Status", "Plan"]
         ),

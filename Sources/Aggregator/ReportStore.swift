@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Plan
 import Status
 import Wire
 
@@ -91,22 +92,74 @@ public final class ReportStore: Sendable {
                 CREATE TABLE open_alerts (key TEXT PRIMARY KEY, document TEXT NOT NULL) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v3-items") { db in
+            // Per item, the first and the latest observation, kept with each commit, so a
+            // restart reads one row per item instead of every report ever stored.
+            try db.execute(sql: """
+                CREATE TABLE items (
+                    item TEXT PRIMARY KEY,
+                    first_value REAL NOT NULL, first_date TEXT NOT NULL, first_publisher TEXT NOT NULL,
+                    latest_value REAL NOT NULL, latest_date TEXT NOT NULL, latest_publisher TEXT NOT NULL
+                ) WITHOUT ROWID;
+                """)
+            try db.execute(sql: "INSERT INTO items " + Self.itemObservationsQuery(filtered: false))
+        }
         try migrator.migrate(db)
     }
 
+    /// Per item, the first and the latest observation among the stored reports, by the
+    /// engine's rule: the latest has the latest date, and of those the last received; the
+    /// first has the earliest date, and of those the first received. One publisher owns an
+    /// item and numbers its reports in the order it sends them, so (received_at, seq)
+    /// is the order of arrival.
+    static func itemObservationsQuery(filtered: Bool) -> String {
+        """
+        WITH r AS (
+            SELECT item, value, date, publisher,
+                   ROW_NUMBER() OVER (PARTITION BY item ORDER BY date ASC, received_at ASC, publisher ASC, seq ASC) AS f,
+                   ROW_NUMBER() OVER (PARTITION BY item ORDER BY date DESC, received_at DESC, publisher DESC, seq DESC) AS l
+            FROM reports \(filtered ? "WHERE date <= ?" : "")
+        )
+        SELECT a.item, a.value, a.date, a.publisher, b.value, b.date, b.publisher
+        FROM r a JOIN r b ON a.item = b.item AND a.f = 1 AND b.l = 1
+        """
+    }
+
+    /// One numbered message of the operators' stream, as stored.
+    public struct StreamRecord: Sendable {
+        public var sequence: UInt64
+        public var type: MessageType
+        public var topic: String
+        public var document: String
+        /// For an alert transition: the alert's key, and the alert's document while it is
+        /// open (nil once resolved); kept in `open_alerts` for restarts.
+        public var alert: (key: String, openDocument: String?)?
+
+        public init(sequence: UInt64, type: MessageType, topic: String, document: String, alert: (key: String, openDocument: String?)? = nil) {
+            self.sequence = sequence
+            self.type = type
+            self.topic = topic
+            self.document = document
+            self.alert = alert
+        }
+    }
+
     /// Appends numbered stream messages and keeps the table of open alerts current.
-    public func appendStream(_ events: [(UInt64, MessageType, String, String)], at: Int64) throws {
-        guard !events.isEmpty else { return }
+    public func appendStream(_ records: [StreamRecord], at: Int64) throws {
+        guard !records.isEmpty else { return }
         try db.write { db in
             let insert = try db.makeStatement(sql: "INSERT INTO stream (seq, type, topic, document, at) VALUES (?, ?, ?, ?, ?)")
-            for (seq, type, topic, doc) in events {
-                try insert.execute(arguments: [Int64(seq), Int(type.rawValue), topic, doc, at])
-                guard type == .alertTransition, let t = try? JSONDecoder().decode(StreamDocuments.AlertTransitionDocument.self, from: Data(doc.utf8)) else { continue }
-                if t.to == .resolved {
-                    try db.execute(sql: "DELETE FROM open_alerts WHERE key = ?", arguments: [t.key])
+            let open = try db.makeStatement(sql: """
+                INSERT INTO open_alerts (key, document) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET document = excluded.document
+                """)
+            let close = try db.makeStatement(sql: "DELETE FROM open_alerts WHERE key = ?")
+            for r in records {
+                try insert.execute(arguments: [Int64(r.sequence), Int(r.type.rawValue), r.topic, r.document, at])
+                guard let (key, document) = r.alert else { continue }
+                if let document {
+                    try open.execute(arguments: [key, document])
                 } else {
-                    try db.execute(sql: "INSERT INTO open_alerts (key, document) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET document = excluded.document",
-                                   arguments: [t.key, StreamDocuments.encode(t.alert)])
+                    try close.execute(arguments: [key])
                 }
             }
         }
@@ -135,18 +188,21 @@ public final class ReportStore: Sendable {
         }
     }
 
-    /// Per item, the observation with the latest date (ties: the latest received), for
-    /// rebuilding the status; `asOf` limits it to reports about dates up to then.
-    public func latestObservations(asOf: String? = nil) throws -> [StoredReport] {
+    /// Per item, the first and the latest observation, for rebuilding the status; `asOf`
+    /// limits them to reports about dates up to then (a replay reads every report; the
+    /// running aggregator reads the `items` table, one row per item).
+    public func itemObservations(asOf: String? = nil) throws -> [String: (first: StatusModel.Observation, latest: StatusModel.Observation)] {
         try db.read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT * FROM reports r WHERE (? IS NULL OR r.date <= ?) AND NOT EXISTS (
-                    SELECT 1 FROM reports s WHERE s.item = r.item AND (? IS NULL OR s.date <= ?)
-                    AND (s.date > r.date OR (s.date = r.date AND (s.received_at > r.received_at
-                         OR (s.received_at = r.received_at AND (s.publisher > r.publisher OR (s.publisher = r.publisher AND s.seq > r.seq)))))))
-                ORDER BY item
-                """, arguments: [asOf, asOf, asOf, asOf])
-            return rows.map(Self.report)
+            let rows = asOf == nil
+                ? try Row.fetchCursor(db, sql: "SELECT * FROM items")
+                : try Row.fetchCursor(db, sql: Self.itemObservationsQuery(filtered: true), arguments: [asOf])
+            var out: [String: (first: StatusModel.Observation, latest: StatusModel.Observation)] = [:]
+            while let r = try rows.next() {
+                guard let fd = PlanDate(iso: r[2]), let ld = PlanDate(iso: r[5]) else { continue }
+                out[r[0]] = (StatusModel.Observation(value: r[1], date: fd, publisher: r[3]),
+                             StatusModel.Observation(value: r[4], date: ld, publisher: r[6]))
+            }
+            return out
         }
     }
 
@@ -179,6 +235,29 @@ public final class ReportStore: Sendable {
                 ON CONFLICT(publisher) DO UPDATE SET acked_through = excluded.acked_through
                 """)
             for (p, n) in acked { try level.execute(arguments: [p, Int64(n)]) }
+            // The batch's effect on each item's first and latest observation, folded in
+            // arrival order first, then one upsert per item.
+            var touched: [String: (first: StoredReport, latest: StoredReport)] = [:]
+            for r in reports {
+                guard var t = touched[r.item] else { touched[r.item] = (r, r); continue }
+                if r.date >= t.latest.date { t.latest = r }
+                if r.date < t.first.date { t.first = r }
+                touched[r.item] = t
+            }
+            let item = try db.makeStatement(sql: """
+                INSERT INTO items (item, first_value, first_date, first_publisher, latest_value, latest_date, latest_publisher)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(item) DO UPDATE SET
+                    first_value = CASE WHEN excluded.first_date < first_date THEN excluded.first_value ELSE first_value END,
+                    first_publisher = CASE WHEN excluded.first_date < first_date THEN excluded.first_publisher ELSE first_publisher END,
+                    first_date = MIN(first_date, excluded.first_date),
+                    latest_value = CASE WHEN excluded.latest_date >= latest_date THEN excluded.latest_value ELSE latest_value END,
+                    latest_publisher = CASE WHEN excluded.latest_date >= latest_date THEN excluded.latest_publisher ELSE latest_publisher END,
+                    latest_date = MAX(latest_date, excluded.latest_date)
+                """)
+            for (id, t) in touched {
+                try item.execute(arguments: [id, t.first.value, t.first.date, t.first.publisher, t.latest.value, t.latest.date, t.latest.publisher])
+            }
         }
     }
 

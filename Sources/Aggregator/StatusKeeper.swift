@@ -19,22 +19,14 @@ public actor StatusKeeper {
     public nonisolated let stream: AsyncStream<StreamEvent>
 
     /// One message for the operators' stream.
-    public struct StreamEvent: Sendable {
-        public var sequence: UInt64
-        public var type: MessageType
-        public var topic: String
-        public var document: String
-    }
+    public typealias StreamEvent = ReportStore.StreamRecord
 
     /// Rebuilds the state from the store: reports replayed into the engine as of the
     /// clock's date, open alerts restored from the stream log (so nothing is announced twice).
     public init(plan: Plan, store: ReportStore, clock: any KoersClock, logger: Logger, silenceGraceMs: Int64 = 0) throws {
         let today = PlanDate(daysSinceEpoch: Int(clock.now() / 86_400_000))
-        var engine = StatusEngine(plan: plan, today: today)
+        var engine = StatusEngine(plan: plan, today: today, observations: try store.itemObservations())
         engine.silenceGraceMs = silenceGraceMs
-        for r in try store.latestObservations() {
-            _ = engine.record(item: r.item, observation: .init(value: r.value, date: PlanDate(iso: r.date)!, publisher: r.publisher))
-        }
         self.engine = engine
         var alerts = AlertEngine(plan: plan)
         alerts.restore(try store.openAlerts())
@@ -55,7 +47,7 @@ public actor StatusKeeper {
             seq += 1
             out.append(Self.event(t, sequence: seq))
         }
-        try store.appendStream(out.map { ($0.sequence, $0.type, $0.topic, $0.document) }, at: clock.now())
+        try store.appendStream(out, at: clock.now())
         sequence = seq
         for e in out { events.yield(e) }
     }
@@ -103,7 +95,7 @@ public actor StatusKeeper {
             sequence += 1
             out.append(Self.event(t, sequence: sequence))
         }
-        try store.appendStream(out.map { ($0.sequence, $0.type, $0.topic, $0.document) }, at: clock.now())
+        try store.appendStream(out, at: clock.now())
         for e in out { events.yield(e) }
     }
 
@@ -111,7 +103,7 @@ public actor StatusKeeper {
     static func event(_ t: AlertTransition, sequence: UInt64) -> StreamEvent {
         let doc = StreamDocuments.AlertTransitionDocument(sequence: sequence, date: t.date, key: t.key, from: t.from, to: t.to, alert: t.alert)
         return StreamEvent(sequence: sequence, type: .alertTransition, topic: "alert.\(t.alert.theme ?? "programme").\(t.alert.severity.rawValue)",
-                           document: StreamDocuments.encode(doc))
+                           document: StreamDocuments.encode(doc), alert: (t.key, t.to == .resolved ? nil : StreamDocuments.encode(t.alert)))
     }
 
     /// The current state, and the sequence it holds at.

@@ -7,10 +7,7 @@ import Status
 /// to then, evaluated on that date. Deterministic, and independent of a running aggregator.
 public enum Replay {
     public static func status(store: ReportStore, plan: Plan, asOf date: PlanDate) throws -> StreamDocuments.Snapshot {
-        var engine = StatusEngine(plan: plan.asOf(date), today: date)
-        for r in try store.latestObservations(asOf: date.iso) {
-            _ = engine.record(item: r.item, observation: .init(value: r.value, date: PlanDate(iso: r.date)!, publisher: r.publisher))
-        }
+        let engine = StatusEngine(plan: plan.asOf(date), today: date, observations: try store.itemObservations(asOf: date.iso))
         var alerts = AlertEngine(plan: plan)
         alerts.pendingDays = [.critical: 0, .warning: 0, .info: 0]
         let changes = engine.states.values.map { StatusEngine.Change(item: $0.item, from: nil, to: $0) }.sorted { $0.item < $1.item }

@@ -18,6 +18,14 @@ public struct AlertEngine: Sendable {
 
     /// Alerts not resolved, by key.
     public private(set) var active: [String: Alert] = [:]
+    /// The keys of the open alerts of each subject: reconciling a subject looks at its
+    /// own alerts, not at every open alert (a large plan has tens of thousands).
+    var keysBySubject: [String: Set<String>] = [:]
+    /// Open alerts that the passage of time can move: pending ones, acknowledgements
+    /// with an end date, flapping ones. The daily pass looks at these only.
+    var timed: Set<String> = []
+    /// The day the daily promotion last ran; it runs once per day.
+    var promotedOn: PlanDate?
     /// Recent firing/resolved transition dates per key, for flapping.
     var recent: [String: [PlanDate]] = [:]
     let plan: Plan
@@ -60,21 +68,19 @@ public struct AlertEngine: Sendable {
                             today: PlanDate, into out: inout [AlertTransition]) {
         let wanted = condition.map { "\($0.rule):\(subject)" }
         // Alerts of this subject under another rule resolve.
-        for (key, alert) in active where alert.subject == subject && key != wanted {
+        for key in (keysBySubject[subject] ?? []).sorted() where key != wanted {
             transition(key, to: .resolved, today: today, into: &out)
-            _ = alert
         }
         guard let condition, let key = wanted else { return }
-        if var a = active[key] {
-            a.evidence = evidence
-            active[key] = a
+        if active[key] != nil {
+            active[key]!.evidence = evidence
             return
         }
         let place = placement[subject]
         let alert = Alert(key: key, rule: condition.rule, subject: subject, theme: theme ?? place?.theme, severity: condition.severity,
                           state: .pending, since: today, acknowledgement: nil, evidence: evidence, owner: place?.owner,
                           areas: place?.areas ?? [], ruleVersion: Self.ruleVersion)
-        active[key] = alert
+        store(key, alert)
         out.append(AlertTransition(key: key, from: nil, to: .pending, date: today, alert: alert))
         promote(key, today: today, into: &out)
     }
@@ -91,7 +97,9 @@ public struct AlertEngine: Sendable {
             }
         case .acknowledged:
             if let until = a.acknowledgement?.until, today > until {
-                active[key]?.acknowledgement = nil
+                var lapsed = a
+                lapsed.acknowledgement = nil
+                store(key, lapsed)
                 transition(key, to: .firing, today: today, into: &out)
             }
         case .flapping:
@@ -118,10 +126,10 @@ public struct AlertEngine: Sendable {
         a.state = state
         a.since = today
         if state == .resolved {
-            active[key] = nil
+            store(key, nil)
             if from == .pending { return }  // never fired: nobody was told, nothing to resolve
         } else {
-            active[key] = a
+            store(key, a)
         }
         out.append(AlertTransition(key: key, from: from, to: state, date: today, alert: a))
     }
@@ -163,13 +171,36 @@ public struct AlertEngine: Sendable {
             reconcile(subject: f.id, theme: securing?.theme, condition: (!done && near) ? ("funding-expiring", today > until ? .critical : .warning) : nil,
                       evidence: ev, today: today, into: &out)
         }
-        for key in active.keys.sorted() { promote(key, today: today, into: &out) }
+        // Promotion depends on the date alone (a new alert is promoted as it is made), so
+        // it runs once per day, over the alerts that time can move.
+        if promotedOn != today {
+            promotedOn = today
+            for key in timed.sorted() { promote(key, today: today, into: &out) }
+        }
         return out
     }
 
     /// Restores open alerts (after a restart), without announcing them again.
     public mutating func restore(_ alerts: [Alert]) {
-        for a in alerts { active[a.key] = a }
+        for a in alerts { store(a.key, a) }
+        promotedOn = nil
+    }
+
+    /// Sets or removes an open alert, keeping the indexes in step.
+    mutating func store(_ key: String, _ alert: Alert?) {
+        if let old = active[key] {
+            keysBySubject[old.subject]?.remove(key)
+            if keysBySubject[old.subject]?.isEmpty == true { keysBySubject[old.subject] = nil }
+        }
+        active[key] = alert
+        timed.remove(key)
+        guard let alert else { return }
+        keysBySubject[alert.subject, default: []].insert(key)
+        switch alert.state {
+        case .pending, .flapping: timed.insert(key)
+        case .acknowledged where alert.acknowledgement?.until != nil: timed.insert(key)
+        default: break
+        }
     }
 
     /// An operator acknowledges a firing alert.
@@ -183,13 +214,14 @@ public struct AlertEngine: Sendable {
         guard a.state == .firing || a.state == .acknowledged || a.state == .flapping else {
             throw AlertError(message: "alert `\(key)` is \(a.state.rawValue); only a firing alert can be acknowledged")
         }
-        active[key]?.acknowledgement = ack
+        var acked = a
+        acked.acknowledgement = ack
+        store(key, acked)
         var out: [AlertTransition] = []
         if a.state == .acknowledged {
-            var updated = active[key]!
-            updated.since = today
-            active[key] = updated
-            return AlertTransition(key: key, from: .acknowledged, to: .acknowledged, date: today, alert: updated)
+            acked.since = today
+            store(key, acked)
+            return AlertTransition(key: key, from: .acknowledged, to: .acknowledged, date: today, alert: acked)
         }
         transition(key, to: .acknowledged, today: today, into: &out)
         return out[0]

@@ -40,8 +40,15 @@ public struct StatusEngine: Sendable {
     public private(set) var rolledUp: [String: ItemState] = [:]
     var nodeChanges: [String: (from: ItemState?, to: ItemState)] = [:]
 
-    public init(plan: Plan, model: StatusModel = StatusModel(), today: PlanDate) {
+    /// - Parameter observations: each item's first and latest observation, when the
+    ///   engine is rebuilt from a store; every item is evaluated once, with its data.
+    public init(plan: Plan, model: StatusModel = StatusModel(), today: PlanDate,
+                observations: [String: (first: StatusModel.Observation, latest: StatusModel.Observation)] = [:]) {
         self.plan = plan
+        for (item, o) in observations {
+            first[item] = o.first
+            latest[item] = o.latest
+        }
         self.model = model
         self.today = today
         let ms = plan.milestones, xs = plan.indicators

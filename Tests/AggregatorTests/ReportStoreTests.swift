@@ -1,0 +1,93 @@
+import Foundation
+import Plan
+import Status
+import Testing
+import Wire
+
+@testable import Aggregator
+
+/// The store keeps each item's first and latest observation as it commits, so a restart
+/// reads one row per item; a replay derives the same from every report.
+@Suite("The report store")
+struct ReportStoreTests {
+    static func report(_ item: String, _ seq: UInt64, _ value: Double, _ date: String, received: Int64, publisher: String = "work") -> ReportStore.StoredReport {
+        ReportStore.StoredReport(publisher: publisher, sequence: seq, type: .milestoneProgress, item: item, value: value, date: date,
+                                 periodStart: nil, reportedAt: received, receivedAt: received, note: nil, reporter: nil, payload: [UInt8(seq & 0xff)])
+    }
+
+    func withStore(_ body: (ReportStore) throws -> Void) throws {
+        let dir = NSTemporaryDirectory() + "koers-store-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try body(try ReportStore(path: dir + "/koers.sqlite"))
+    }
+
+    @Test("first and latest per item follow the engine's rule across batches, out-of-order dates and ties")
+    func firstAndLatest() throws {
+        try withStore { store in
+            // Arrival order: batches in order, reports in order within a batch.
+            let batches: [[ReportStore.StoredReport]] = [
+                [Self.report("a", 1, 1, "2024-02-01", received: 10), Self.report("a", 2, 2, "2024-03-01", received: 10),
+                 Self.report("b", 3, 5, "2024-03-01", received: 10)],
+                // An older date: a new first, not a new latest. A tie on the latest date: the later one wins.
+                [Self.report("a", 4, 0.5, "2024-01-01", received: 20), Self.report("a", 5, 3, "2024-03-01", received: 20),
+                 Self.report("b", 6, 4, "2024-02-15", received: 20)],
+                // A tie on the first date: the earlier one stays first.
+                [Self.report("a", 7, 9, "2024-01-01", received: 30), Self.report("b", 8, 6, "2024-04-01", received: 30)],
+            ]
+            var engine: [String: (first: StatusModel.Observation, latest: StatusModel.Observation)] = [:]
+            var seq: UInt64 = 0
+            for batch in batches {
+                seq = batch.last!.sequence
+                try store.commit(reports: batch, refusals: [], acked: ["work": seq])
+                for r in batch {
+                    let o = StatusModel.Observation(value: r.value, date: PlanDate(iso: r.date)!, publisher: r.publisher)
+                    var e = engine[r.item] ?? (o, o)
+                    if o.date >= e.latest.date { e.latest = o }
+                    if o.date < e.first.date { e.first = o }
+                    engine[r.item] = e
+                }
+            }
+            let kept = try store.itemObservations()
+            let derived = try store.itemObservations(asOf: "9999-12-31")
+            for item in ["a", "b"] {
+                #expect(kept[item]?.first == engine[item]?.first, "first of \(item)")
+                #expect(kept[item]?.latest == engine[item]?.latest, "latest of \(item)")
+                #expect(derived[item]?.first == engine[item]?.first, "first of \(item), derived")
+                #expect(derived[item]?.latest == engine[item]?.latest, "latest of \(item), derived")
+            }
+            #expect(kept["a"]?.first.value == 0.5)
+            #expect(kept["a"]?.latest.value == 3)
+            #expect(kept["b"]?.latest.value == 6)
+            // As of a date: only reports about dates up to then.
+            let early = try store.itemObservations(asOf: "2024-02-20")
+            #expect(early["a"]?.latest.value == 1)
+            #expect(early["b"]?.latest.value == 4)
+        }
+    }
+
+    @Test("an engine rebuilt from the store has the live engine's states, forecasts included")
+    func rebuild() throws {
+        let plan = try PlanLoader.loadDefault(path: nil)
+        let today = PlanDate(iso: "2024-06-30")!
+        try withStore { store in
+            var live = StatusEngine(plan: plan, today: today)
+            let milestones = plan.milestones.filter { $0.milestone.kind == .quantitative }.prefix(6)
+            var seq: UInt64 = 0
+            for (n, p) in milestones.enumerated() {
+                let m = p.milestone
+                var batch: [ReportStore.StoredReport] = []
+                // Three reports each, dates not in order, so first ≠ latest and a pace exists.
+                for (k, day) in ["2023-03-01", "2024-05-01", "2023-09-01"].enumerated() {
+                    seq += 1
+                    let value = m.baseline + (m.target - m.baseline) * Double(k + n) / 10
+                    batch.append(Self.report(m.id, seq, value, day, received: Int64(seq), publisher: p.theme))
+                    _ = live.record(item: m.id, observation: .init(value: value, date: PlanDate(iso: day)!, publisher: p.theme))
+                }
+                try store.commit(reports: batch, refusals: [], acked: [p.theme: seq])
+            }
+            let rebuilt = StatusEngine(plan: plan, today: today, observations: try store.itemObservations())
+            #expect(rebuilt.states == live.states)
+            #expect(milestones.contains { live.states[$0.milestone.id]?.evidence.forecast != nil })
+        }
+    }
+}
