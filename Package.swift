@@ -122,6 +122,8 @@ let package = Package(
                 "ZeroMQ",
                 "Wire",
                 "Plan",
+                "Status",
+                "Aggregator",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

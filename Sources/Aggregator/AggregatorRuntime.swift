@@ -12,6 +12,8 @@ public final class AggregatorRuntime: Sendable {
     public let authenticator: ZAPAuthenticator?
     public let store: ReportStore
     public let keeper: StatusKeeper
+    /// The plan's items, numbered once and shared by the keeper and the ingest stage.
+    public let index: PlanIndex
     public let clock: any KoersClock
     public let logger: Logger
 
@@ -31,7 +33,8 @@ public final class AggregatorRuntime: Sendable {
         }
         store = try ReportStore(path: c.storePath)
         let started = ContinuousClock.now
-        keeper = try StatusKeeper(plan: c.plan, store: store, clock: clock, logger: logger, silenceGraceMs: c.silenceGraceMs)
+        index = PlanIndex(c.plan)
+        keeper = try StatusKeeper(index: index, store: store, clock: clock, logger: logger, silenceGraceMs: c.silenceGraceMs)
         logger.info("status rebuilt from the store", metadata: ["seconds": "\(ContinuousClock.now - started)"])
     }
 

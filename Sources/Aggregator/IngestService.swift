@@ -19,7 +19,7 @@ public final class IngestService: Service, Sendable {
 
     func serve() async throws {
         let c = runtime.configuration, store = runtime.store, logger = runtime.logger, clock = runtime.clock
-        var stage = IngestStage(plan: c.plan, planVersion: c.planVersion, plain: c.plain, ackedThrough: try store.ackedThrough())
+        var stage = IngestStage(index: runtime.index, planVersion: c.planVersion, plain: c.plain, ackedThrough: try store.ackedThrough())
         if c.plain {
             logger.critical("PLAIN MODE: the ingest channel accepts unencrypted, unauthenticated reports; never use this outside a test")
         }

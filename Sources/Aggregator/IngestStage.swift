@@ -19,7 +19,11 @@ public struct IngestStage: Sendable {
     public private(set) var refusalCounts: [ReasonCode: Int] = [:]
 
     public init(plan: Plan, planVersion: UInt64, plain: Bool, ackedThrough: [String: UInt64]) {
-        self.validator = ReportValidator(catalog: PlanCatalog(plan))
+        self.init(index: PlanIndex(plan), planVersion: planVersion, plain: plain, ackedThrough: ackedThrough)
+    }
+
+    public init(index: PlanIndex, planVersion: UInt64, plain: Bool, ackedThrough: [String: UInt64]) {
+        self.validator = ReportValidator(catalog: PlanCatalog(index: index))
         self.planVersion = planVersion
         self.plain = plain
         self.ackedThrough = ackedThrough

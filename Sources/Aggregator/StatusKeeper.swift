@@ -24,15 +24,19 @@ public actor StatusKeeper {
     /// Rebuilds the state from the store: reports replayed into the engine as of the
     /// clock's date, open alerts restored from the stream log (so nothing is announced twice).
     public init(plan: Plan, store: ReportStore, clock: any KoersClock, logger: Logger, silenceGraceMs: Int64 = 0) throws {
+        try self.init(index: PlanIndex(plan), store: store, clock: clock, logger: logger, silenceGraceMs: silenceGraceMs)
+    }
+
+    public init(index: PlanIndex, store: ReportStore, clock: any KoersClock, logger: Logger, silenceGraceMs: Int64 = 0) throws {
         let today = PlanDate(daysSinceEpoch: Int(clock.now() / 86_400_000))
-        var engine = StatusEngine(plan: plan, today: today, observations: try store.itemObservations())
+        var engine = StatusEngine(index: index, today: today, observations: try store.itemObservations())
         engine.silenceGraceMs = silenceGraceMs
         self.engine = engine
-        var alerts = AlertEngine(plan: plan)
+        var alerts = AlertEngine(index: index)
         alerts.restore(try store.openAlerts())
         // Alerts for what already holds at start (an item overdue before any report
         // arrives); restored open alerts are kept, not announced again.
-        let all = engine.states.values.sorted { $0.item < $1.item }.map { StatusEngine.Change(item: $0.item, from: nil, to: $0) }
+        let all = engine.allStatuses.sorted { $0.item < $1.item }.map { StatusEngine.Change(item: $0.item, from: nil, to: $0) }
         var initial = alerts.itemsChanged(all, engine: engine)
         initial += alerts.daily(engine: engine)
         self.alerts = alerts
@@ -108,13 +112,13 @@ public actor StatusKeeper {
 
     /// The current state, and the sequence it holds at.
     public func snapshot(theme: String?) -> StreamDocuments.Snapshot {
-        let items = engine.states.values.filter { s in theme == nil || engine.themeOf(s.item) == theme }.sorted { $0.item < $1.item }
+        let items = engine.allStatuses.filter { s in theme == nil || engine.themeOf(s.item) == theme }.sorted { $0.item < $1.item }
         let rollups = engine.rolledUp.keys.sorted().compactMap { node -> StreamDocuments.Rollup? in
             guard let s = engine.summary(of: node) else { return nil }
             if let theme, node != "theme:\(theme)", !node.hasPrefix("intervention:"), !node.hasPrefix("goal:") { return nil }
             return StreamDocuments.Rollup(node: node, state: s.state, counts: Dictionary(uniqueKeysWithValues: s.counts.map { ($0.key.rawValue, $0.value) }))
         }
-        let open = alerts.active.values.filter { theme == nil || $0.theme == theme }.sorted { $0.key < $1.key }
+        let open = alerts.openAlerts.filter { theme == nil || $0.theme == theme }.sorted { $0.key < $1.key }
         return StreamDocuments.Snapshot(sequence: sequence, date: engine.today, planVersion: engine.plan.version, items: items,
                                         rollups: rollups, alerts: open, silentThemes: engine.silent.sorted())
     }

@@ -14,7 +14,7 @@ public struct PlanCatalog: Sendable {
     }
 
     /// Items by id.
-    public let items: [String: Item]
+    public let items: Items
     /// Theme ids.
     public let themes: Set<String>
     /// The dates milestone progress may speak of: the earliest milestone start (or the
@@ -24,14 +24,26 @@ public struct PlanCatalog: Sendable {
     /// baseline year (baselines predate the programme) to the horizon's end.
     public let indicatorWindow: DateRange
 
-    public init(_ plan: Plan) {
-        var items: [String: Item] = [:]
-        for p in plan.milestones { items[p.milestone.id] = .milestone(p.milestone, theme: p.theme) }
-        for p in plan.indicators { items[p.indicator.id] = .indicator(p.indicator, theme: p.theme) }
-        self.items = items
+    /// The items of a plan, looked up by id through the shared ``PlanIndex``.
+    public struct Items: Sendable {
+        public let index: PlanIndex
+        public subscript(id: String) -> Item? {
+            guard let p = index.position(of: id) else { return nil }
+            if let m = index.milestone(at: p) { return .milestone(m.milestone, theme: m.theme) }
+            let x = index.indicator(at: p)!
+            return .indicator(x.indicator, theme: x.theme)
+        }
+        public var keys: Dictionary<String, Int32>.Keys { index.ids }
+    }
+
+    public init(_ plan: Plan) { self.init(index: PlanIndex(plan)) }
+
+    public init(index: PlanIndex) {
+        let plan = index.plan
+        self.items = Items(index: index)
         self.themes = Set(plan.themes.map(\.id))
         self.window = DateRange(start: plan.earliestDate, end: plan.programme.horizon.end)
-        let firstYear = plan.indicators.map(\.indicator.baselineYear).min() ?? plan.earliestDate.year
+        let firstYear = index.indicators.map(\.indicator.baselineYear).min() ?? plan.earliestDate.year
         let yearStart = PlanDate(year: min(firstYear, plan.earliestDate.year), month: 1, day: 1) ?? plan.earliestDate
         self.indicatorWindow = DateRange(start: yearStart, end: plan.programme.horizon.end)
     }

@@ -16,11 +16,11 @@ public struct AlertEngine: Sendable {
     /// Days before a funding line's secured-until date that its expiry becomes an alert.
     public var fundingNoticeDays = 90
 
-    /// Alerts not resolved, by key.
-    public private(set) var active: [String: Alert] = [:]
-    /// The keys of the open alerts of each subject: reconciling a subject looks at its
-    /// own alerts, not at every open alert (a large plan has tens of thousands).
-    var keysBySubject: [String: Set<String>] = [:]
+    /// Open alerts in slots, and each open alert's slot by key: a dictionary of whole
+    /// alerts would reserve room for 2.6 times as many (tens of thousands with a large plan).
+    var slots: [Alert?] = []
+    var slotOf: [String: Int32] = [:]
+    var freeSlots: [Int32] = []
     /// Open alerts that the passage of time can move: pending ones, acknowledgements
     /// with an end date, flapping ones. The daily pass looks at these only.
     var timed: Set<String> = []
@@ -29,21 +29,45 @@ public struct AlertEngine: Sendable {
     /// Recent firing/resolved transition dates per key, for flapping.
     var recent: [String: [PlanDate]] = [:]
     let plan: Plan
-    let placement: [String: (theme: String, owner: String?, areas: [String])]
+    let index: PlanIndex
     /// The milestone that secures each funding line, and its theme.
     let securing: [String: (milestone: String, theme: String)]
 
-    public init(plan: Plan) {
-        self.plan = plan
-        var p: [String: (String, String?, [String])] = [:]
-        for (i, theme, _) in plan.interventions {
-            for m in i.milestones { p[m.id] = (theme, i.owner, m.areas.isEmpty ? i.areas : m.areas) }
-        }
-        for x in plan.indicators { p[x.indicator.id] = (x.theme, nil, []) }
-        placement = p
+    /// The rules that can hold for each kind of subject; an alert's key is `RULE:SUBJECT`.
+    static let itemRules = ["milestone-overdue", "milestone-lagging", "milestone-at-risk", "indicator-lagging", "data-missing"]
+    static let themeRules = ["theme-silent"]
+    static let fundingRules = ["funding-expiring"]
+
+    public init(plan: Plan) { self.init(index: PlanIndex(plan)) }
+
+    public init(index: PlanIndex) {
+        self.plan = index.plan
+        self.index = index
         var sec: [String: (String, String)] = [:]
-        for m in plan.milestones { if let f = m.milestone.secures { sec[f] = (m.milestone.id, m.theme) } }
+        for m in index.milestones { if let f = m.milestone.secures { sec[f] = (m.milestone.id, m.theme) } }
         securing = sec
+    }
+
+    /// Alerts not resolved, by key (built on request).
+    public var active: [String: Alert] {
+        Dictionary(uniqueKeysWithValues: slots.compactMap { $0 }.map { ($0.key, $0) })
+    }
+
+    /// Alerts not resolved.
+    public var openAlerts: [Alert] { slots.compactMap { $0 } }
+
+    /// How many alerts are open.
+    public var openCount: Int { slotOf.count }
+
+    /// An open alert.
+    public func alert(_ key: String) -> Alert? { slotOf[key].flatMap { slots[Int($0)] } }
+
+    /// Where an item's alerts are shown: its theme, its intervention's owner, its areas.
+    func placement(of subject: String) -> (theme: String, owner: String?, areas: [String])? {
+        guard let p = index.position(of: subject) else { return nil }
+        guard let m = index.milestone(at: p) else { return (index.theme(at: p), nil, []) }
+        let i = index.interventions[m.intervention]
+        return (m.theme, i?.owner, m.milestone.areas.isEmpty ? (i?.areas ?? []) : m.milestone.areas)
     }
 
     /// The rule (and severity) that an item's status triggers, if any.
@@ -64,19 +88,20 @@ public struct AlertEngine: Sendable {
     /// - Parameters:
     ///   - subject: the item, theme or funding line.
     ///   - condition: the rule that holds now, or nil.
-    mutating func reconcile(subject: String, theme: String?, condition: (rule: String, severity: Severity)?, evidence: Evidence,
+    mutating func reconcile(subject: String, rules: [String], theme: String?, condition: (rule: String, severity: Severity)?, evidence: Evidence,
                             today: PlanDate, into out: inout [AlertTransition]) {
-        let wanted = condition.map { "\($0.rule):\(subject)" }
         // Alerts of this subject under another rule resolve.
-        for key in (keysBySubject[subject] ?? []).sorted() where key != wanted {
-            transition(key, to: .resolved, today: today, into: &out)
+        for rule in rules where rule != condition?.rule && !slotOf.isEmpty {
+            let key = "\(rule):\(subject)"
+            if slotOf[key] != nil { transition(key, to: .resolved, today: today, into: &out) }
         }
-        guard let condition, let key = wanted else { return }
-        if active[key] != nil {
-            active[key]!.evidence = evidence
+        guard let condition else { return }
+        let key = "\(condition.rule):\(subject)"
+        if let slot = slotOf[key] {
+            slots[Int(slot)]!.evidence = evidence
             return
         }
-        let place = placement[subject]
+        let place = placement(of: subject)
         let alert = Alert(key: key, rule: condition.rule, subject: subject, theme: theme ?? place?.theme, severity: condition.severity,
                           state: .pending, since: today, acknowledgement: nil, evidence: evidence, owner: place?.owner,
                           areas: place?.areas ?? [], ruleVersion: Self.ruleVersion)
@@ -87,7 +112,7 @@ public struct AlertEngine: Sendable {
 
     /// Pending alerts whose time has come fire; expired acknowledgements lapse; flapping settles.
     mutating func promote(_ key: String, today: PlanDate, into out: inout [AlertTransition]) {
-        guard let a = active[key] else { return }
+        guard let a = alert(key) else { return }
         switch a.state {
         case .pending where a.since.days(to: today) >= pendingDays[a.severity, default: 0]:
             if isFlapping(key, today: today) {
@@ -116,7 +141,7 @@ public struct AlertEngine: Sendable {
     }
 
     mutating func transition(_ key: String, to state: AlertState, today: PlanDate, into out: inout [AlertTransition]) {
-        guard var a = active[key], a.state != state else { return }
+        guard var a = alert(key), a.state != state else { return }
         let from = a.state
         // A flapping alert resolves quietly: it is already known to come and go.
         if from == .firing || from == .acknowledged || state == .firing {
@@ -140,10 +165,11 @@ public struct AlertEngine: Sendable {
     public mutating func itemsChanged(_ changes: [StatusEngine.Change], engine: StatusEngine) -> [AlertTransition] {
         var out: [AlertTransition] = []
         for c in changes where !c.item.contains(":") && c.item != "programme" {
-            let theme = placement[c.item]?.theme
-            let isIndicator = engine.indicators[c.item] != nil
-            let silent = theme.map { engine.silent.contains($0) } ?? false
-            reconcile(subject: c.item, theme: theme, condition: rule(for: c.to, isIndicator: isIndicator, themeSilent: silent),
+            guard let p = index.position(of: c.item) else { continue }
+            let theme = index.theme(at: p)
+            let isIndicator = index.indicator(at: p) != nil
+            let silent = engine.silent.contains(theme)
+            reconcile(subject: c.item, rules: Self.itemRules, theme: theme, condition: rule(for: c.to, isIndicator: isIndicator, themeSilent: silent),
                       evidence: c.to.evidence, today: engine.today, into: &out)
         }
         return out
@@ -157,18 +183,18 @@ public struct AlertEngine: Sendable {
             let silent = engine.silent.contains(t.id)
             var ev = Evidence(summary: silent ? "no message from the \(t.id) theme service for more than \(t.heartbeat); its items are unknown" : "")
             if let ms = engine.lastHeard[t.id] { ev.ageDays = Int((Int64(today.daysSinceEpoch) * 86_400_000 - ms) / 86_400_000) }
-            reconcile(subject: t.id, theme: t.id, condition: silent ? ("theme-silent", .critical) : nil, evidence: ev, today: today, into: &out)
+            reconcile(subject: t.id, rules: Self.themeRules, theme: t.id, condition: silent ? ("theme-silent", .critical) : nil, evidence: ev, today: today, into: &out)
         }
         for f in plan.funding {
             guard let until = f.securedUntil, until < f.period.end else { continue }
             let securing = self.securing[f.id]
-            let done = securing.map { engine.states[$0.milestone]?.state == .done } ?? false
+            let done = securing.map { engine.status(of: $0.milestone)?.state == .done } ?? false
             let near = today.days(to: until) <= fundingNoticeDays
             var ev = Evidence(summary: today > until
                 ? "funding `\(f.id)` (\(f.source)) ran out on \(until); its continuation is not secured"
                 : "funding `\(f.id)` (\(f.source)) is secured until \(until), \(today.days(to: until)) days from now; its continuation is not secured")
             ev.lastDate = until
-            reconcile(subject: f.id, theme: securing?.theme, condition: (!done && near) ? ("funding-expiring", today > until ? .critical : .warning) : nil,
+            reconcile(subject: f.id, rules: Self.fundingRules, theme: securing?.theme, condition: (!done && near) ? ("funding-expiring", today > until ? .critical : .warning) : nil,
                       evidence: ev, today: today, into: &out)
         }
         // Promotion depends on the date alone (a new alert is promoted as it is made), so
@@ -186,16 +212,25 @@ public struct AlertEngine: Sendable {
         promotedOn = nil
     }
 
-    /// Sets or removes an open alert, keeping the indexes in step.
+    /// Sets or removes an open alert, keeping the slots and the timed set in step.
     mutating func store(_ key: String, _ alert: Alert?) {
-        if let old = active[key] {
-            keysBySubject[old.subject]?.remove(key)
-            if keysBySubject[old.subject]?.isEmpty == true { keysBySubject[old.subject] = nil }
-        }
-        active[key] = alert
         timed.remove(key)
-        guard let alert else { return }
-        keysBySubject[alert.subject, default: []].insert(key)
+        guard let alert else {
+            if let slot = slotOf.removeValue(forKey: key) {
+                slots[Int(slot)] = nil
+                freeSlots.append(slot)
+            }
+            return
+        }
+        if let slot = slotOf[key] {
+            slots[Int(slot)] = alert
+        } else if let slot = freeSlots.popLast() {
+            slots[Int(slot)] = alert
+            slotOf[key] = slot
+        } else {
+            slotOf[key] = Int32(slots.count)
+            slots.append(alert)
+        }
         switch alert.state {
         case .pending, .flapping: timed.insert(key)
         case .acknowledged where alert.acknowledgement?.until != nil: timed.insert(key)
@@ -207,8 +242,8 @@ public struct AlertEngine: Sendable {
     ///
     /// - Throws: ``AlertError`` when the alert is unknown or not firing.
     public mutating func acknowledge(_ key: String, _ ack: Acknowledgement, today: PlanDate) throws(AlertError) -> AlertTransition {
-        guard let a = active[key] else {
-            let near = active.keys.sorted().filter { $0.hasSuffix(key) || $0.contains(key) }.prefix(3)
+        guard let a = alert(key) else {
+            let near = slotOf.keys.sorted().filter { $0.hasSuffix(key) || $0.contains(key) }.prefix(3)
             throw AlertError(message: "no open alert `\(key)`" + (near.isEmpty ? "" : "; did you mean \(near.map { "`\($0)`" }.joined(separator: ", "))?"))
         }
         guard a.state == .firing || a.state == .acknowledged || a.state == .flapping else {

@@ -11,29 +11,29 @@ import Plan
 public struct StatusEngine: Sendable {
     public let plan: Plan
     public let model: StatusModel
-    let milestones: [String: PlacedMilestone]
-    let indicators: [String: PlacedIndicator]
-    /// Milestones that depend on each milestone.
-    let dependents: [String: [String]]
-    let themeOf: [String: String]
+    /// The plan's items by position; per-item data below is kept in arrays by position.
+    public let index: PlanIndex
+    /// Milestones that depend on each milestone, by position.
+    let dependents: [Int32: [Int32]]
 
-    /// The latest and first observation per item.
-    public private(set) var latest: [String: StatusModel.Observation] = [:]
-    var first: [String: StatusModel.Observation] = [:]
-    /// Current states.
-    public private(set) var states: [String: ItemStatus] = [:]
+    /// The latest and first observation per item, by position.
+    var latestByPosition: [StatusModel.Observation?]
+    var firstByPosition: [StatusModel.Observation?]
+    /// Current states, by position.
+    var statusByPosition: [ItemStatus?]
     /// When each theme service was last heard from (clock ms), and whether it is silent.
     public private(set) var lastHeard: [String: Int64] = [:]
     public private(set) var silent: Set<String> = []
-    /// The schedule: date → items to re-evaluate on it.
-    var schedule: [Int: Set<String>] = [:]
-    var scheduledAt: [String: Int] = [:]
+    /// The schedule: date → positions to re-evaluate on it; each position's date.
+    var schedule: [Int: Set<Int32>] = [:]
+    var scheduledAt: [Int32]
     public private(set) var today: PlanDate
     /// Extra time (clock ms) a theme may be quiet beyond its heartbeat cadence before it
     /// counts as silent; a demo on a compressed clock needs some.
     public var silenceGraceMs: Int64 = 0
-    /// Roll-up nodes of each item: `intervention:ID`, `goal:ID`, `theme:ID`, `area:ID`, `programme`.
-    let ancestorsOf: [String: [String]]
+    /// Roll-up nodes per intervention (milestones without areas of their own) and per goal (indicators).
+    let interventionNodes: [String: [String]]
+    let goalNodes: [String: [String]]
     /// Children's states counted per roll-up node.
     public private(set) var counts: [String: [ItemState: Int]] = [:]
     /// Each roll-up node's state: the most severe of its children's, done when all are.
@@ -44,45 +44,84 @@ public struct StatusEngine: Sendable {
     ///   engine is rebuilt from a store; every item is evaluated once, with its data.
     public init(plan: Plan, model: StatusModel = StatusModel(), today: PlanDate,
                 observations: [String: (first: StatusModel.Observation, latest: StatusModel.Observation)] = [:]) {
-        self.plan = plan
-        for (item, o) in observations {
-            first[item] = o.first
-            latest[item] = o.latest
-        }
-        self.model = model
-        self.today = today
-        let ms = plan.milestones, xs = plan.indicators
-        milestones = Dictionary(uniqueKeysWithValues: ms.map { ($0.milestone.id, $0) })
-        indicators = Dictionary(uniqueKeysWithValues: xs.map { ($0.indicator.id, $0) })
-        var deps: [String: [String]] = [:]
-        for p in ms { for d in p.milestone.dependsOn { deps[d, default: []].append(p.milestone.id) } }
-        dependents = deps
-        themeOf = Dictionary(uniqueKeysWithValues: ms.map { ($0.milestone.id, $0.theme) } + xs.map { ($0.indicator.id, $0.theme) })
-        var anc: [String: [String]] = [:]
-        let interventions = Dictionary(uniqueKeysWithValues: plan.interventions.map { ($0.intervention.id, $0.intervention) })
-        for p in ms {
-            let areas = p.milestone.areas.isEmpty ? (interventions[p.intervention]?.areas ?? []) : p.milestone.areas
-            anc[p.milestone.id] = ["intervention:\(p.intervention)", "goal:\(p.goal)", "theme:\(p.theme)", "programme"] + areas.map { "area:\($0)" }
-        }
-        for p in xs { anc[p.indicator.id] = ["goal:\(p.goal)", "theme:\(p.theme)", "programme"] }
-        ancestorsOf = anc
-        // Every item starts evaluated, in dependency order.
-        for id in Self.dependencyOrder(ms) { _ = reevaluate(id) }
-        for id in xs.map(\.indicator.id) { _ = reevaluate(id) }
+        self.init(index: PlanIndex(plan), model: model, today: today, observations: observations)
     }
 
-    static func dependencyOrder(_ ms: [PlacedMilestone]) -> [String] {
-        let byID = Dictionary(uniqueKeysWithValues: ms.map { ($0.milestone.id, $0.milestone) })
-        var done = Set<String>(), order: [String] = []
-        func visit(_ id: String) {
-            guard !done.contains(id), let m = byID[id] else { return }
-            done.insert(id)
-            for d in m.dependsOn { visit(d) }
-            order.append(id)
+    public init(index: PlanIndex, model: StatusModel = StatusModel(), today: PlanDate,
+                observations: [String: (first: StatusModel.Observation, latest: StatusModel.Observation)] = [:]) {
+        self.plan = index.plan
+        self.index = index
+        self.model = model
+        self.today = today
+        let n = index.count
+        latestByPosition = Array(repeating: nil, count: n)
+        firstByPosition = Array(repeating: nil, count: n)
+        statusByPosition = Array(repeating: nil, count: n)
+        scheduledAt = Array(repeating: -1, count: n)
+        for (item, o) in observations {
+            guard let p = index.position(of: item) else { continue }
+            firstByPosition[p] = o.first
+            latestByPosition[p] = o.latest
         }
-        for p in ms { visit(p.milestone.id) }
+        var deps: [Int32: [Int32]] = [:]
+        for (i, p) in index.milestones.enumerated() {
+            for d in p.milestone.dependsOn { if let dp = index.position(of: d) { deps[Int32(dp), default: []].append(Int32(i)) } }
+        }
+        dependents = deps
+        // Node names built once per intervention and goal, shared by their items.
+        var iNodes: [String: [String]] = [:], gNodes: [String: [String]] = [:]
+        for (i, theme, goal) in plan.interventions {
+            iNodes[i.id] = ["intervention:\(i.id)", "goal:\(goal)", "theme:\(theme)", "programme"] + i.areas.map { "area:\($0)" }
+        }
+        for p in index.indicators { gNodes[p.goal] = ["goal:\(p.goal)", "theme:\(p.theme)", "programme"] }
+        interventionNodes = iNodes
+        goalNodes = gNodes
+        // Every item starts evaluated, in dependency order.
+        for p in Self.dependencyOrder(index) { _ = reevaluate(p) }
+        for p in index.milestones.count..<n { _ = reevaluate(p) }
+    }
+
+    static func dependencyOrder(_ index: PlanIndex) -> [Int] {
+        var done = [Bool](repeating: false, count: index.milestones.count), order: [Int] = []
+        order.reserveCapacity(index.milestones.count)
+        func visit(_ p: Int) {
+            guard !done[p] else { return }
+            done[p] = true
+            for d in index.milestones[p].milestone.dependsOn { if let dp = index.position(of: d), dp < done.count { visit(dp) } }
+            order.append(p)
+        }
+        for p in 0..<index.milestones.count { visit(p) }
         return order
     }
+
+    /// The roll-up nodes of the item at a position.
+    func nodes(of p: Int) -> [String] {
+        if let m = index.milestone(at: p) {
+            guard !m.milestone.areas.isEmpty else { return interventionNodes[m.intervention] ?? [] }
+            return ["intervention:\(m.intervention)", "goal:\(m.goal)", "theme:\(m.theme)", "programme"] + m.milestone.areas.map { "area:\($0)" }
+        }
+        return goalNodes[index.indicator(at: p)!.goal] ?? []
+    }
+
+    /// Current states by item id (built on request; for snapshots and tests).
+    public var states: [String: ItemStatus] {
+        var out: [String: ItemStatus] = [:]
+        out.reserveCapacity(statusByPosition.count)
+        for case let s? in statusByPosition { out[s.item] = s }
+        return out
+    }
+
+    /// Every item's current status, in plan order.
+    public var allStatuses: [ItemStatus] { statusByPosition.compactMap { $0 } }
+
+    /// One item's current status.
+    public func status(of item: String) -> ItemStatus? { index.position(of: item).flatMap { statusByPosition[$0] } }
+
+    /// The latest observation of an item.
+    public func latest(of item: String) -> StatusModel.Observation? { index.position(of: item).flatMap { latestByPosition[$0] } }
+
+    /// Whether an id names an indicator.
+    public func isIndicator(_ item: String) -> Bool { index.position(of: item).map { $0 >= index.milestones.count } ?? false }
 
     /// An item's state changed.
     public struct Change: Sendable, Hashable {
@@ -98,9 +137,10 @@ public struct StatusEngine: Sendable {
     ///
     /// - Returns: the items whose state changed.
     public mutating func record(item: String, observation o: StatusModel.Observation) -> [Change] {
-        if let l = latest[item], l.date > o.date { /* an older value: keep the newer */ } else { latest[item] = o }
-        if let f = first[item], f.date <= o.date {} else { first[item] = o }
-        return propagate(from: [item])
+        guard let p = index.position(of: item) else { return [] }
+        if let l = latestByPosition[p], l.date > o.date { /* an older value: keep the newer */ } else { latestByPosition[p] = o }
+        if let f = firstByPosition[p], f.date <= o.date {} else { firstByPosition[p] = o }
+        return propagate(from: [p])
     }
 
     /// Records that a theme service was heard from (any message).
@@ -108,17 +148,17 @@ public struct StatusEngine: Sendable {
         lastHeard[theme] = ms
         guard silent.contains(theme) else { return [] }
         silent.remove(theme)
-        return propagate(from: items(of: theme))
+        return propagate(from: index.positions(ofTheme: theme))
     }
 
     /// Moves the engine's date forward and re-evaluates what is scheduled; checks
     /// liveness against `nowMs` (a theme is silent after its heartbeat cadence).
     public mutating func advance(to date: PlanDate, nowMs: Int64) -> [Change] {
-        var touched: [String] = []
+        var touched: [Int] = []
         if date > today {
             for d in (today.daysSinceEpoch + 1)...date.daysSinceEpoch {
                 if let due = schedule.removeValue(forKey: d) {
-                    for id in due where scheduledAt[id] == d { scheduledAt[id] = nil; touched.append(id) }
+                    for p in due.sorted() where scheduledAt[Int(p)] == d { scheduledAt[Int(p)] = -1; touched.append(Int(p)) }
                 }
             }
             today = date
@@ -127,29 +167,26 @@ public struct StatusEngine: Sendable {
             guard let heard = lastHeard[theme.id], !silent.contains(theme.id) else { continue }
             if nowMs - heard > Int64(theme.heartbeat.approximateDays) * 86_400_000 + silenceGraceMs {
                 silent.insert(theme.id)
-                touched += items(of: theme.id)
+                touched += index.positions(ofTheme: theme.id)
             }
         }
         return propagate(from: touched)
-    }
-
-    func items(of theme: String) -> [String] {
-        plan.milestones.filter { $0.theme == theme }.map(\.milestone.id) + plan.indicators.filter { $0.theme == theme }.map(\.indicator.id)
     }
 
     // MARK: - Evaluation
 
     /// Re-evaluates items and, where a milestone's state changed, the milestones that
     /// depend on it.
-    mutating func propagate(from start: [String]) -> [Change] {
-        var queue = start, seen = Set<String>(), changes: [Change] = []
+    mutating func propagate(from start: [Int]) -> [Change] {
+        var queue = start, next = 0, seen = Set<Int>(), changes: [Change] = []
         nodeChanges = [:]
-        while !queue.isEmpty {
-            let id = queue.removeFirst()
-            guard seen.insert(id).inserted else { continue }
-            if let change = reevaluate(id) {
+        while next < queue.count {
+            let p = queue[next]
+            next += 1
+            guard seen.insert(p).inserted else { continue }
+            if let change = reevaluate(p) {
                 changes.append(change)
-                queue += dependents[id] ?? []
+                queue += (dependents[Int32(p)] ?? []).map(Int.init)
             }
         }
         // Roll-ups that moved, after their items, in a stable order.
@@ -161,31 +198,28 @@ public struct StatusEngine: Sendable {
         return changes
     }
 
-    mutating func reevaluate(_ id: String) -> Change? {
-        let before = states[id]
-        let theme = themeOf[id] ?? ""
-        let isSilent = silent.contains(theme)
+    mutating func reevaluate(_ p: Int) -> Change? {
+        let before = statusByPosition[p]
+        let isSilent = silent.contains(index.theme(at: p))
         let status: ItemStatus
-        if let p = milestones[id] {
-            let m = p.milestone
+        if let placed = index.milestone(at: p) {
+            let m = placed.milestone
             var preds: [String: ItemState] = [:]
-            for d in m.dependsOn { if let s = states[d] { preds[d] = s.state } }
-            let obs = latest[id].flatMap { $0.date <= today ? $0 : nil }
-            status = model.evaluate(m, today: today, latest: obs, first: first[id], previous: before?.state,
+            for d in m.dependsOn { if let s = self.status(of: d) { preds[d] = s.state } }
+            let obs = latestByPosition[p].flatMap { $0.date <= today ? $0 : nil }
+            status = model.evaluate(m, today: today, latest: obs, first: firstByPosition[p], previous: before?.state,
                                     predecessors: preds, themeSilent: isSilent)
-            reschedule(id, model.nextChange(m, today: today, latest: obs, state: status.state))
-        } else if let p = indicators[id] {
-            status = model.evaluate(p.indicator, today: today, latest: latest[id], previous: before?.state, themeSilent: isSilent)
-            let x = p.indicator
-            let staleDay = (latest[id]?.date ?? PlanDate(year: x.baselineYear, month: 12, day: 31)!)
-                .adding(days: Int(Double(x.cadence.approximateDays) * model.indicatorStaleFactor) + 1)
-            reschedule(id, staleDay > today ? staleDay : nil)
+            reschedule(p, model.nextChange(m, today: today, latest: obs, state: status.state))
         } else {
-            return nil
+            let x = index.indicator(at: p)!.indicator
+            status = model.evaluate(x, today: today, latest: latestByPosition[p], previous: before?.state, themeSilent: isSilent)
+            let staleDay = (latestByPosition[p]?.date ?? PlanDate(year: x.baselineYear, month: 12, day: 31)!)
+                .adding(days: Int(Double(x.cadence.approximateDays) * model.indicatorStaleFactor) + 1)
+            reschedule(p, staleDay > today ? staleDay : nil)
         }
-        states[id] = status
+        statusByPosition[p] = status
         guard before?.state != status.state else { return nil }
-        for node in ancestorsOf[id] ?? [] {
+        for node in nodes(of: p) {
             if let b = before?.state { counts[node, default: [:]][b, default: 0] -= 1 }
             counts[node, default: [:]][status.state, default: 0] += 1
             let old = rolledUp[node]
@@ -193,7 +227,7 @@ public struct StatusEngine: Sendable {
             rolledUp[node] = new
             if old != new { nodeChanges[node] = (nodeChanges[node]?.from ?? old, new) }
         }
-        return Change(item: id, from: before?.state, to: status)
+        return Change(item: status.item, from: before?.state, to: status)
     }
 
     /// The most severe state present; done only when everything is.
@@ -209,15 +243,18 @@ public struct StatusEngine: Sendable {
         return (s, c.filter { $0.value > 0 })
     }
 
-    mutating func reschedule(_ id: String, _ date: PlanDate?) {
-        if let old = scheduledAt[id] { schedule[old]?.remove(id) }
-        scheduledAt[id] = date?.daysSinceEpoch
-        if let d = date { schedule[d.daysSinceEpoch, default: []].insert(id) }
+    mutating func reschedule(_ p: Int, _ date: PlanDate?) {
+        let day = Int32(date?.daysSinceEpoch ?? -1)
+        let old = scheduledAt[p]
+        guard old != day else { return }
+        if old >= 0 { schedule[Int(old)]?.remove(Int32(p)) }
+        scheduledAt[p] = day
+        if day >= 0 { schedule[Int(day), default: []].insert(Int32(p)) }
     }
 
     /// The theme an item belongs to.
-    public func themeOf(_ item: String) -> String? { themeOf[item] }
+    public func themeOf(_ item: String) -> String? { index.position(of: item).map { index.theme(at: $0) } }
 
     /// How many items are scheduled (for tests and metrics).
-    public var scheduledCount: Int { scheduledAt.count }
+    public var scheduledCount: Int { scheduledAt.lazy.filter { $0 >= 0 }.count }
 }
