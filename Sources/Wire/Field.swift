@@ -26,7 +26,7 @@ public enum Field: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .reporter, .service: .text(maxBytes: 128)
         case .planVersion, .lastSequence, .outboxDepth, .ackedThrough, .refusedSequence: .u64
         case .reason: .u16
-        case .document: .text(maxBytes: 16 << 20)
+        case .document: .text(maxBytes: 256 << 20)
         }
     }
 

@@ -11,7 +11,7 @@ public struct WireCodec: Sendable {
         /// Largest payload of a message from a theme service.
         public var ingestPayloadBytes = 4096
         /// Largest payload of a message on the operators' channels (snapshots).
-        public var documentPayloadBytes = 16 << 20
+        public var documentPayloadBytes = 256 << 20
         /// How far ahead of the receiver's clock `reported_at` and `sent_at` may be.
         public var clockSkewMilliseconds: Int64 = 5 * 60 * 1000
         /// Largest absolute value of a `value` field.
@@ -181,10 +181,17 @@ public struct WireCodec: Sendable {
 struct FieldWriter {
     var bytes: [UInt8] = []
 
+    /// `tag · length u16`; a length of 65,535 or more is written as the escape 0xFFFF
+    /// followed by the length as u32 (`docs/protocol.md` §2.2).
     mutating func header(_ f: Field, _ length: Int) {
         bytes.append(f.rawValue)
-        bytes.append(UInt8(truncatingIfNeeded: length))
-        bytes.append(UInt8(truncatingIfNeeded: length >> 8))
+        if length < 0xFFFF {
+            bytes.append(UInt8(truncatingIfNeeded: length))
+            bytes.append(UInt8(truncatingIfNeeded: length >> 8))
+        } else {
+            bytes += [0xFF, 0xFF]
+            bytes += withUnsafeBytes(of: UInt32(length).littleEndian, Array.init)
+        }
     }
     mutating func text(_ f: Field, _ s: String) {
         let u = Array(s.utf8)
@@ -224,8 +231,21 @@ struct FieldReader {
                 throw WireError(.truncatedField, "\(b.count - offset) stray byte(s) at offset \(offset): a field header is 3 bytes", frame: 1)
             }
             let tag = b[offset]
-            let length = Int(b[offset + 1]) | Int(b[offset + 2]) << 8
-            let start = offset + 3
+            var length = Int(b[offset + 1]) | Int(b[offset + 2]) << 8
+            var start = offset + 3
+            if length == 0xFFFF {
+                // The long form: the length follows as u32.
+                guard b.count - start >= 4 else {
+                    throw WireError(.truncatedField, "field tag \(tag) at offset \(offset) has the long-length escape but only \(b.count - start) of its 4 length bytes",
+                                    frame: 1, field: Field(rawValue: tag)?.description)
+                }
+                length = Int(b[start]) | Int(b[start + 1]) << 8 | Int(b[start + 2]) << 16 | Int(b[start + 3]) << 24
+                start += 4
+                guard length >= 0xFFFF else {
+                    throw WireError(.fieldSize, "field tag \(tag) at offset \(offset) uses the long length form for \(length) bytes; below 65,535 the short form is required",
+                                    frame: 1, field: Field(rawValue: tag)?.description)
+                }
+            }
             guard b.count - start >= length else {
                 throw WireError(.truncatedField, "field tag \(tag) at offset \(offset) claims \(length) bytes; only \(b.count - start) remain",
                                 frame: 1, field: Field(rawValue: tag)?.description)

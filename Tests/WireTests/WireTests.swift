@@ -79,6 +79,15 @@ struct WireCodecTests {
         #expect(try codec.decode(envelope: e, payload: p, now: now) == message)
     }
 
+    @Test("a document of 65,535 bytes or more is written in the long form and reads back", arguments: [65_534, 65_535, 3 << 20])
+    func longDocument(size: Int) throws {
+        let doc = "{\"pad\":\"" + String(repeating: "x", count: size - 10) + "\"}"
+        let (e, p) = codec.encode(WireMessage(.snapshotReply(document: doc), sequence: 1, sentAt: now))
+        #expect(Array(p[1...2]) == (size >= 0xFFFF ? [0xFF, 0xFF] : [UInt8(size & 0xFF), UInt8(size >> 8)]))
+        #expect(p.count == size + (size >= 0xFFFF ? 7 : 3))
+        #expect(try codec.decode(envelope: e, payload: p, now: now).payload == .snapshotReply(document: doc))
+    }
+
     @Test("fields may come in any order and extensions are skipped")
     func orderAndExtensions() throws {
         var w = FieldWriter()
@@ -152,6 +161,9 @@ let malformed: [Malformed] = [
     Malformed(name: "stray byte after the fields", envelope: env(), payload: progressFields(extra: [1]), code: .truncatedField),
     Malformed(name: "field header cut short", envelope: env(), payload: progressFields(extra: [8, 5]), code: .truncatedField),
     Malformed(name: "field longer than the payload", envelope: env(), payload: progressFields(extra: [8, 50, 0, 65]), code: .truncatedField),
+    Malformed(name: "long-length escape cut short", envelope: env(), payload: progressFields(extra: [8, 0xFF, 0xFF, 1, 0]), code: .truncatedField),
+    Malformed(name: "long length beyond the payload", envelope: env(), payload: progressFields(extra: [8, 0xFF, 0xFF, 0, 0, 1, 0, 65]), code: .truncatedField),
+    Malformed(name: "long form for a short value", envelope: env(), payload: progressFields(extra: [8, 0xFF, 0xFF, 1, 0, 0, 0, 65]), code: .fieldSize),
     Malformed(name: "empty payload", envelope: env(), payload: [], code: .missingField),
     Malformed(name: "missing theme", envelope: env(), payload: progressFields(omit: [1]), code: .missingField),
     Malformed(name: "missing item", envelope: env(), payload: progressFields(omit: [2]), code: .missingField),

@@ -50,7 +50,10 @@ def payload(*fields):
             raw = struct.pack("<Q", value)
         else:
             raw = struct.pack("<H", value)
-        out += struct.pack("<BH", tag, len(raw)) + raw
+        if len(raw) < 0xFFFF:
+            out += struct.pack("<BH", tag, len(raw)) + raw
+        else:  # the long form: escape, then a u32 length
+            out += struct.pack("<BHI", tag, 0xFFFF, len(raw)) + raw
     return bytes(out)
 
 
@@ -64,10 +67,14 @@ def decode(envelope_frame, payload_frame):
     fields, i = {}, 0
     while i < len(payload_frame):
         tag, length = struct.unpack_from("<BH", payload_frame, i)
-        raw = payload_frame[i + 3:i + 3 + length]
+        i += 3
+        if length == 0xFFFF:
+            (length,) = struct.unpack_from("<I", payload_frame, i)
+            i += 4
+        raw = payload_frame[i:i + length]
         if len(raw) != length:
             raise ValueError("truncated field")
-        i += 3 + length
+        i += length
         if tag >= 128:
             continue
         name, kind = TAGS[tag]
@@ -114,3 +121,9 @@ if __name__ == "__main__":
         print("payload:", body.hex() or "(empty)")
         assert decode(env, body)[0] == msg_type
         print()
+    # The long form: from 65,535 bytes on, the length is the escape 0xFFFF and a u32.
+    for size in (65534, 65535, 3 * 65536):
+        doc = '{"pad":"' + "x" * (size - 10) + '"}'
+        body = payload(("document", doc))
+        assert body[1:3] == (b"\xff\xff" if size >= 65535 else struct.pack("<H", size))
+        assert decode(envelope(SNAPSHOT_REPLY, 1, SENT), body)[3]["document"] == doc
