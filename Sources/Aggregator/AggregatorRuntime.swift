@@ -36,6 +36,7 @@ public final class AggregatorRuntime: Sendable {
         index = PlanIndex(c.plan)
         keeper = try StatusKeeper(index: index, store: store, clock: clock, logger: logger, silenceGraceMs: c.silenceGraceMs)
         logger.info("status rebuilt from the store", metadata: ["seconds": "\(ContinuousClock.now - started)"])
+        try store.startCheckpoints()
     }
 
     /// A server socket: CURVE with the authenticator, or plain when configured so.
@@ -49,6 +50,7 @@ public final class AggregatorRuntime: Sendable {
 
     /// Ends the runtime after the services stopped: authenticator, then context.
     public func shutdown() async {
+        store.stopCheckpoints()
         if let zap = authenticator { try? await zap.stop() }
         context.terminate()
     }

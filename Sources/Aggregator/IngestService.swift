@@ -53,12 +53,13 @@ public final class IngestService: Service, Sendable {
                         outcome.replies.append((r.routingID, .ack(Ack(ackedThrough: stage.ackedThrough[r.publisher] ?? 0))))
                     }
                 }
-                if !outcome.reports.isEmpty || !outcome.refusals.isEmpty {
+                // The status moves and everything is stored in one transaction; then reply.
+                let heard = Array(outcome.liveness.keys) + outcome.reports.map(\.publisher)
+                if !outcome.reports.isEmpty || !outcome.refusals.isEmpty || !heard.isEmpty {
                     var levels: [String: UInt64] = [:]
                     for p in outcome.advanced.keys { levels[p] = stage.ackedThrough[p] }
-                    try store.commit(reports: outcome.reports, refusals: outcome.refusals, acked: levels)
+                    try await runtime.keeper.apply(reports: outcome.reports, refusals: outcome.refusals, acked: levels, heard: heard, at: now)
                 }
-                // Persisted: now reply, then update the status.
                 for (routing, payload) in outcome.replies {
                     let (e, p) = codec.encode(WireMessage(payload, sequence: 0, sentAt: now))
                     try await socket.send(Message([routing, Frame(e), Frame(p)]))
@@ -74,10 +75,6 @@ public final class IngestService: Service, Sendable {
                 // hello) are not stored; they are logged here and counted by the stage.
                 for case (_, .nack(let n)) in outcome.replies where n.refusedSequence == 0 {
                     logger.warning("message refused", metadata: ["reason": "\(n.reason)", "detail": "\(n.detail)"])
-                }
-                let heard = Array(outcome.liveness.keys) + outcome.reports.map(\.publisher)
-                if !outcome.reports.isEmpty || !heard.isEmpty {
-                    try await runtime.keeper.apply(reports: outcome.reports, heard: heard, at: now)
                 }
             }
         } catch is CancellationError {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Plan
+import Synchronization
 import Status
 import Wire
 
@@ -44,7 +45,12 @@ public final class ReportStore: Sendable {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         var config = Configuration()
         config.busyMode = .timeout(10)
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Checkpoints run on their own connection (`startCheckpoints`), not in the
+            // commit that happens to cross SQLite's threshold; this one is the fallback.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
+        }
         db = try DatabasePool(path: path, configuration: config)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -125,6 +131,29 @@ public final class ReportStore: Sendable {
         """
     }
 
+    /// Copies the write-ahead log into the database every `interval` from a thread and a
+    /// connection of its own, until ``stopCheckpoints()``. A checkpoint flushes the database
+    /// file, milliseconds that would otherwise land on whichever commit crossed SQLite's
+    /// threshold and on the acknowledgement waiting for it. A passive checkpoint does not
+    /// block the writer.
+    public func startCheckpoints(every interval: Duration = .milliseconds(500)) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        let queue = try DatabaseQueue(path: path, configuration: config)
+        let stop = checkpointStop
+        Thread {
+            while !stop.value.load(ordering: .relaxed) {
+                Thread.sleep(forTimeInterval: Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18)
+                _ = try? queue.writeWithoutTransaction { try $0.checkpoint(.passive) }
+            }
+        }.start()
+    }
+
+    public func stopCheckpoints() { checkpointStop.value.store(true, ordering: .relaxed) }
+
+    final class Flag: Sendable { let value = Atomic<Bool>(false) }
+    let checkpointStop = Flag()
+
     /// One numbered message of the operators' stream, as stored.
     public struct StreamRecord: Sendable {
         public var sequence: UInt64
@@ -147,20 +176,23 @@ public final class ReportStore: Sendable {
     /// Appends numbered stream messages and keeps the table of open alerts current.
     public func appendStream(_ records: [StreamRecord], at: Int64) throws {
         guard !records.isEmpty else { return }
-        try db.write { db in
-            let insert = try db.makeStatement(sql: "INSERT INTO stream (seq, type, topic, document, at) VALUES (?, ?, ?, ?, ?)")
-            let open = try db.makeStatement(sql: """
-                INSERT INTO open_alerts (key, document) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET document = excluded.document
-                """)
-            let close = try db.makeStatement(sql: "DELETE FROM open_alerts WHERE key = ?")
-            for r in records {
-                try insert.execute(arguments: [Int64(r.sequence), Int(r.type.rawValue), r.topic, r.document, at])
-                guard let (key, document) = r.alert else { continue }
-                if let document {
-                    try open.execute(arguments: [key, document])
-                } else {
-                    try close.execute(arguments: [key])
-                }
+        try db.write { db in try Self.insert(records, at: at, into: db) }
+    }
+
+    static func insert(_ records: [StreamRecord], at: Int64, into db: Database) throws {
+        guard !records.isEmpty else { return }
+        let insert = try db.cachedStatement(sql: "INSERT INTO stream (seq, type, topic, document, at) VALUES (?, ?, ?, ?, ?)")
+        let open = try db.cachedStatement(sql: """
+            INSERT INTO open_alerts (key, document) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET document = excluded.document
+            """)
+        let close = try db.cachedStatement(sql: "DELETE FROM open_alerts WHERE key = ?")
+        for r in records {
+            try insert.execute(arguments: [Int64(r.sequence), Int(r.type.rawValue), r.topic, r.document, at])
+            guard let (key, document) = r.alert else { continue }
+            if let document {
+                try open.execute(arguments: [key, document])
+            } else {
+                try close.execute(arguments: [key])
             }
         }
     }
@@ -215,10 +247,14 @@ public final class ReportStore: Sendable {
         }
     }
 
-    /// Stores a batch in one transaction.
-    public func commit(reports: [StoredReport], refusals: [Refusal], acked: [String: UInt64]) throws {
+    /// Stores a batch in one transaction: its reports and refusals, each publisher's new
+    /// acknowledgement level, and the stream messages the batch causes, so the stream
+    /// log never misses or outruns what was stored.
+    public func commit(reports: [StoredReport], refusals: [Refusal], acked: [String: UInt64],
+                       stream: [StreamRecord] = [], at streamAt: Int64 = 0) throws {
         try db.write { db in
-            let insert = try db.makeStatement(sql: """
+            try Self.insert(stream, at: streamAt, into: db)
+            let insert = try db.cachedStatement(sql: """
                 INSERT INTO reports (publisher, seq, type, item, value, date, period_start, reported_at, received_at, note, reporter, payload)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
@@ -226,11 +262,11 @@ public final class ReportStore: Sendable {
                 try insert.execute(arguments: [r.publisher, Int64(r.sequence), Int(r.type.rawValue), r.item, r.value, r.date, r.periodStart,
                                                r.reportedAt, r.receivedAt, r.note, r.reporter, Data(r.payload)])
             }
-            let refuse = try db.makeStatement(sql: "INSERT INTO refusals (publisher, seq, reason, detail, payload, at) VALUES (?, ?, ?, ?, ?, ?)")
+            let refuse = try db.cachedStatement(sql: "INSERT INTO refusals (publisher, seq, reason, detail, payload, at) VALUES (?, ?, ?, ?, ?, ?)")
             for r in refusals {
                 try refuse.execute(arguments: [r.publisher, Int64(r.sequence), Int(r.reason.rawValue), r.detail, Data(r.payload), r.at])
             }
-            let level = try db.makeStatement(sql: """
+            let level = try db.cachedStatement(sql: """
                 INSERT INTO publishers (publisher, acked_through) VALUES (?, ?)
                 ON CONFLICT(publisher) DO UPDATE SET acked_through = excluded.acked_through
                 """)
@@ -244,7 +280,7 @@ public final class ReportStore: Sendable {
                 if r.date < t.first.date { t.first = r }
                 touched[r.item] = t
             }
-            let item = try db.makeStatement(sql: """
+            let item = try db.cachedStatement(sql: """
                 INSERT INTO items (item, first_value, first_date, first_publisher, latest_value, latest_date, latest_publisher)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(item) DO UPDATE SET
@@ -291,6 +327,11 @@ public final class ReportStore: Sendable {
                      item: r["item"], value: r["value"], date: r["date"], periodStart: r["period_start"],
                      reportedAt: r["reported_at"], receivedAt: r["received_at"], note: r["note"], reporter: r["reporter"],
                      payload: [UInt8](r["payload"] as Data))
+    }
+
+    /// How many reports are stored.
+    public func reportCount() throws -> Int {
+        try db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reports") ?? 0 }
     }
 
     /// Refusal counts per reason code.

@@ -56,15 +56,27 @@ public actor StatusKeeper {
         for e in out { events.yield(e) }
     }
 
-    /// Applies a committed batch: new reports and who was heard from.
-    public func apply(reports: [ReportStore.StoredReport], heard: [String], at ms: Int64) throws {
+    /// Applies an ingest batch and stores it: its reports, refusals and acknowledgement
+    /// levels go into one transaction with the stream messages they cause; the messages
+    /// are published after it commits, and the caller acknowledges after this returns.
+    ///
+    /// If the commit fails the engine has moved past the store; the error ends the
+    /// aggregator, and a restart rebuilds the status from what was stored.
+    public func apply(reports: [ReportStore.StoredReport], refusals: [ReportStore.Refusal] = [], acked: [String: UInt64] = [:],
+                      heard: [String], at ms: Int64) throws {
         var changes: [StatusEngine.Change] = []
         changes += engine.advance(to: PlanDate(daysSinceEpoch: Int(ms / 86_400_000)), nowMs: ms)
         for p in Set(heard) { changes += engine.heard(theme: p, at: ms) }
         for r in reports {
             changes += engine.record(item: r.item, observation: .init(value: r.value, date: PlanDate(iso: r.date)!, publisher: r.publisher))
         }
-        try publish(changes: changes, transitions: alerts.itemsChanged(changes, engine: engine) + alerts.daily(engine: engine))
+        let events = numbered(changes: changes, transitions: alerts.itemsChanged(changes, engine: engine) + alerts.daily(engine: engine))
+        if !reports.isEmpty || !refusals.isEmpty || !acked.isEmpty {
+            try store.commit(reports: reports, refusals: refusals, acked: acked, stream: events, at: clock.now())
+        } else {
+            try store.appendStream(events, at: clock.now())
+        }
+        for e in events { self.events.yield(e) }
     }
 
     /// The passage of time: scheduled re-evaluation, liveness, alert promotion.
@@ -85,9 +97,18 @@ public actor StatusKeeper {
         }
     }
 
+    /// Stores and publishes the stream messages for changes and transitions.
     func publish(changes: [StatusEngine.Change], transitions: [AlertTransition]) throws {
-        guard !changes.isEmpty || !transitions.isEmpty else { return }
+        let out = numbered(changes: changes, transitions: transitions)
+        guard !out.isEmpty else { return }
+        try store.appendStream(out, at: clock.now())
+        for e in out { events.yield(e) }
+    }
+
+    /// Numbers changes and transitions as stream messages (changes first).
+    func numbered(changes: [StatusEngine.Change], transitions: [AlertTransition]) -> [StreamEvent] {
         var out: [StreamEvent] = []
+        out.reserveCapacity(changes.count + transitions.count)
         for c in changes {
             sequence += 1
             let doc = StreamDocuments.StatusChange(sequence: sequence, date: engine.today, item: c.item, from: c.from, to: c.to.state,
@@ -99,8 +120,7 @@ public actor StatusKeeper {
             sequence += 1
             out.append(Self.event(t, sequence: sequence))
         }
-        try store.appendStream(out, at: clock.now())
-        for e in out { events.yield(e) }
+        return out
     }
 
     /// An alert transition as a numbered stream message.
