@@ -124,6 +124,7 @@ let package = Package(
                 "Plan",
                 "Status",
                 "Aggregator",
+                "Operators",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

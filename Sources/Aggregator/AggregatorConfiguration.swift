@@ -20,6 +20,10 @@ public struct AggregatorConfiguration: Sendable {
     public var planVersion: UInt64
     /// Most reports stored per transaction.
     public var batchLimit: Int = 4096
+    /// How often the write-ahead log is copied into the database, off the commit path.
+    /// Short intervals keep each checkpoint small: its flush competes with the commits'
+    /// own (measured: 500 ms gave alert-latency stalls of ~40 ms, 100 ms of ~12 ms).
+    public var checkpointInterval: Duration = .milliseconds(100)
     /// The operators' stream endpoint (PUB).
     public var streamEndpoint: String = "tcp://127.0.0.1:7402"
     /// The operators' snapshot and acknowledgement endpoint (ROUTER).

@@ -36,7 +36,7 @@ public final class AggregatorRuntime: Sendable {
         index = PlanIndex(c.plan)
         keeper = try StatusKeeper(index: index, store: store, clock: clock, logger: logger, silenceGraceMs: c.silenceGraceMs)
         logger.info("status rebuilt from the store", metadata: ["seconds": "\(ContinuousClock.now - started)"])
-        try store.startCheckpoints()
+        try store.startCheckpoints(every: c.checkpointInterval)
     }
 
     /// A server socket: CURVE with the authenticator, or plain when configured so.

@@ -71,6 +71,9 @@ struct JSONText {
         }
     }
 
+    /// A value already written as JSON (by this writer), inserted as is.
+    mutating func raw(_ json: String) { value { $0.bytes.append(contentsOf: json.utf8) } }
+
     mutating func integer<I: BinaryInteger>(_ i: I) { value { $0.bytes.append(contentsOf: String(i).utf8) } }
 
     mutating func bool(_ b: Bool) { value { $0.bytes.append(contentsOf: (b ? "true" : "false").utf8) } }
@@ -165,9 +168,10 @@ extension JSONText {
         }
     }
 
-    mutating func write(_ d: StreamDocuments.AlertTransitionDocument) {
+    mutating func write(_ d: StreamDocuments.AlertTransitionDocument, alertJSON: String? = nil) {
         object { w in
-            w.key("alert"); w.write(d.alert)
+            w.key("alert")
+            if let alertJSON { w.raw(alertJSON) } else { w.write(d.alert) }
             w.key("date"); w.string(d.date.iso)
             w.member("from", d.from?.rawValue)
             w.key("key"); w.string(d.key)
@@ -201,6 +205,8 @@ extension StreamDocuments {
     public static func encode(_ d: StatusChange) -> String { var w = JSONText(); w.write(d); return w.string }
     public static func encode(_ d: AlertTransitionDocument) -> String { var w = JSONText(); w.write(d); return w.string }
     public static func encode(_ a: Alert) -> String { var w = JSONText(); w.write(a); return w.string }
+    /// A transition whose alert is already encoded (the keeper stores that text as the open alert too).
+    static func encode(_ d: AlertTransitionDocument, alertJSON: String) -> String { var w = JSONText(); w.write(d, alertJSON: alertJSON); return w.string }
     public static func encode(_ s: Snapshot) -> String {
         var w = JSONText(capacity: 256 * (s.items.count + s.alerts.count + s.rollups.count + 4))
         w.write(s)

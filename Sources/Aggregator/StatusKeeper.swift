@@ -67,9 +67,7 @@ public actor StatusKeeper {
         var changes: [StatusEngine.Change] = []
         changes += engine.advance(to: PlanDate(daysSinceEpoch: Int(ms / 86_400_000)), nowMs: ms)
         for p in Set(heard) { changes += engine.heard(theme: p, at: ms) }
-        for r in reports {
-            changes += engine.record(item: r.item, observation: .init(value: r.value, date: PlanDate(iso: r.date)!, publisher: r.publisher))
-        }
+        changes += engine.record(reports.map { ($0.item, StatusModel.Observation(value: $0.value, date: PlanDate(iso: $0.date)!, publisher: $0.publisher)) })
         let events = numbered(changes: changes, transitions: alerts.itemsChanged(changes, engine: engine) + alerts.daily(engine: engine))
         if !reports.isEmpty || !refusals.isEmpty || !acked.isEmpty {
             try store.commit(reports: reports, refusals: refusals, acked: acked, stream: events, at: clock.now())
@@ -126,8 +124,9 @@ public actor StatusKeeper {
     /// An alert transition as a numbered stream message.
     static func event(_ t: AlertTransition, sequence: UInt64) -> StreamEvent {
         let doc = StreamDocuments.AlertTransitionDocument(sequence: sequence, date: t.date, key: t.key, from: t.from, to: t.to, alert: t.alert)
+        let alert = StreamDocuments.encode(t.alert)
         return StreamEvent(sequence: sequence, type: .alertTransition, topic: "alert.\(t.alert.theme ?? "programme").\(t.alert.severity.rawValue)",
-                           document: StreamDocuments.encode(doc), alert: (t.key, t.to == .resolved ? nil : StreamDocuments.encode(t.alert)))
+                           document: StreamDocuments.encode(doc, alertJSON: alert), alert: (t.key, t.to == .resolved ? nil : alert))
     }
 
     /// The current state, and the sequence it holds at.

@@ -14,6 +14,10 @@ public enum StreamDocuments {
         public var why: String
         public var evidence: Evidence?
         public var progress: Double?
+        public init(sequence: UInt64, date: PlanDate, item: String, from: ItemState?, to: ItemState, why: String, evidence: Evidence?, progress: Double?) {
+            self.sequence = sequence; self.date = date; self.item = item; self.from = from; self.to = to
+            self.why = why; self.evidence = evidence; self.progress = progress
+        }
     }
 
     /// ALERT_TRANSITION: an alert moved in its lifecycle.
@@ -24,6 +28,9 @@ public enum StreamDocuments {
         public var from: AlertState?
         public var to: AlertState
         public var alert: Alert
+        public init(sequence: UInt64, date: PlanDate, key: String, from: AlertState?, to: AlertState, alert: Alert) {
+            self.sequence = sequence; self.date = date; self.key = key; self.from = from; self.to = to; self.alert = alert
+        }
     }
 
     /// SNAPSHOT_REPLY: everything an operator needs to start from.

@@ -143,6 +143,24 @@ public struct StatusEngine: Sendable {
         return propagate(from: [p])
     }
 
+    /// Records the reports that arrived together and re-evaluates each item they touch
+    /// once, with its latest observation: the state after a batch is the state its last
+    /// report gives, and states that would have held only in between, at the same
+    /// instant, are not announced (a theme service catching up on a backlog does not
+    /// replay the alerts of its history).
+    ///
+    /// - Returns: the items whose state changed.
+    public mutating func record(_ batch: [(item: String, observation: StatusModel.Observation)]) -> [Change] {
+        var touched: [Int] = [], seen = Set<Int>()
+        for (item, o) in batch {
+            guard let p = index.position(of: item) else { continue }
+            if let l = latestByPosition[p], l.date > o.date {} else { latestByPosition[p] = o }
+            if let f = firstByPosition[p], f.date <= o.date {} else { firstByPosition[p] = o }
+            if seen.insert(p).inserted { touched.append(p) }
+        }
+        return propagate(from: touched)
+    }
+
     /// Records that a theme service was heard from (any message).
     public mutating func heard(theme: String, at ms: Int64) -> [Change] {
         lastHeard[theme] = ms

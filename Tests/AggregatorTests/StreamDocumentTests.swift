@@ -63,6 +63,7 @@ struct StreamDocumentTests {
                 let t = StreamDocuments.AlertTransitionDocument(sequence: 42, date: PlanDate(iso: "2024-04-02")!, key: alert.key,
                                                                 from: full ? .firing : nil, to: .acknowledged, alert: alert)
                 #expect(StreamDocuments.encode(t) == (try reference(t)))
+                #expect(StreamDocuments.encode(t, alertJSON: StreamDocuments.encode(alert)) == (try reference(t)))
             }
         }
     }

@@ -141,6 +141,26 @@ struct EngineTests {
         for (id, s) in before where !items.contains(id) { #expect(e.states[id] == s, "\(id) changed without cause") }
     }
 
+    @Test("reports arriving together: each item evaluated once, as its last report leaves it; first and latest kept from all")
+    func batch() {
+        var one = StatusEngine(plan: Self.plan, today: d("2024-06-30"))
+        var each = one
+        // werksferen 2 → 9 → 4 in one batch, plus another item.
+        let batch: [(item: String, observation: StatusModel.Observation)] = [
+            ("bvs-werksferen", obs(2, "2023-03-31")), ("bvs-werksferen", obs(9, "2024-06-01")),
+            ("slakhorst-woningen", obs(12, "2024-06-30")), ("bvs-werksferen", obs(4, "2024-06-15")),
+        ]
+        let changes = one.record(batch)
+        for (item, o) in batch { _ = each.record(item: item, observation: o) }
+        // The same end state as one by one, and at most one change per item.
+        #expect(one.states == each.states)
+        let items = changes.map(\.item).filter { !$0.contains(":") && $0 != "programme" }
+        #expect(items.count == Set(items).count)
+        #expect(one.latest(of: "bvs-werksferen")?.value == 4)
+        // The pace runs from the first report of the batch, not from its last.
+        #expect(one.status(of: "bvs-werksferen")?.evidence.forecast == each.status(of: "bvs-werksferen")?.evidence.forecast)
+    }
+
     @Test("time moves states by schedule: a due date passes, data goes stale")
     func schedule() {
         var e = StatusEngine(plan: Self.plan, today: d("2022-05-01"))
