@@ -74,6 +74,17 @@ enum AggregatorBench {
             process = nil
         }
 
+        /// CPU time the aggregator has used (user + system), in seconds.
+        func cpuSeconds() -> Double? {
+            guard let pid = process?.processIdentifier,
+                  let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            // Fields after the command name: state is field 3, utime 14, stime 15.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+            return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        }
+
         /// The aggregator's resident memory (VmRSS), in MB.
         func residentMB() -> Double? {
             guard let pid = process?.processIdentifier,
@@ -296,12 +307,13 @@ enum AggregatorBench {
         return (rate, load.payloadBytes, restart, stored)
     }
 
-    /// Per-report cost with a plan of `large` milestones over one of `small`, the same
-    /// load shape on both; the large run also samples the aggregator's resident memory
-    /// and measures its restart.
-    static func scale(koers: String, small: Int, large: Int, reportsPerPublisher: Int)
+    /// Per-report cost with a plan of `large` milestones over one of `small`: the
+    /// aggregator's CPU time per report at the same steady rate (small batches, so the
+    /// small plan gains nothing from reports of one item arriving together). The large
+    /// run also samples the aggregator's resident memory and measures its restart.
+    static func scale(koers: String, small: Int, large: Int, rate: Double, seconds: Double)
         throws -> (small: Double, large: Double, peakRSS: Double, restartLarge: Double) {
-        var rates: [Double] = []
+        var costs: [Double] = []
         var peak = 0.0, restart = 0.0
         for size in [small, large] {
             let site = try Site(koers: koers)
@@ -309,15 +321,19 @@ enum AggregatorBench {
             let path = site.dir + "/plan-\(size).yaml"
             try generated.yaml.write(toFile: path, atomically: true, encoding: .utf8)
             try site.start(plan: path)
-            let load = Load.cycling(generated.milestones, count: reportsPerPublisher, asOf: yesterday())
-            rates.append(try publish(site, load, during: size == large ? { peak = max(peak, site.residentMB() ?? 0) } : nil))
+            Thread.sleep(forTimeInterval: 1)  // let the start-up's own work settle
+            let load = Load.cycling(generated.milestones, count: Int(rate * seconds) / themes.count, asOf: yesterday())
+            let cpu0 = site.cpuSeconds() ?? 0
+            _ = try publish(site, load, rate: rate, during: size == large ? { peak = max(peak, site.residentMB() ?? 0) } : nil)
+            let cpu = (site.cpuSeconds() ?? 0) - cpu0
+            costs.append(cpu / Double(load.payloads.values.map(\.count).reduce(0, +)))
             if size == large {
                 site.stop()
                 restart = try site.start(plan: path)
             }
             site.stop()
         }
-        return (rates[0], rates[1], peak, restart)
+        return (costs[0], costs[1], peak, restart)
     }
 
     /// From a report being sent to its alert transition arriving at a stream subscriber,

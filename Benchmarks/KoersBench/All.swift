@@ -27,8 +27,8 @@ struct All: AsyncParsableCommand {
     @Option(help: "Reports per publisher in the ingest benchmark (four publishers); the restart figure is taken on the store they leave.")
     var ingestReports: Int = 250_000
 
-    @Option(help: "Reports per publisher in each run of the scale benchmark.")
-    var scaleReports: Int = 25_000
+    @Option(help: "Reports per second in each run of the scale benchmark (steady, for 10 s).")
+    var scaleRate: Double = 4_000
 
     @Option(help: "Milestones in the large plan of the scale and memory figures.")
     var largePlan: Int = 100_000
@@ -158,14 +158,14 @@ struct All: AsyncParsableCommand {
             print("  \(latency.count) transitions: p50 \(fmt(latency.p50, 2)) ms, p99 \(fmt(latency.p99, 2)) ms; raw libzmq RTT p99 (C, this run) \(fmt(rttP99, 3)) ms; ratio \(fmt(latency.p99 / rttP99, 1))")
 
             print("")
-            print("Scale: plans of 100 and \(largePlan) milestones, four publishers × \(scaleReports) reports over all milestones")
-            let scale = try AggregatorBench.scale(koers: koers, small: 100, large: largePlan, reportsPerPublisher: scaleReports)
-            results["scale_small_reports_per_s"] = scale.small
-            results["scale_large_reports_per_s"] = scale.large
-            results["scale_cost_ratio"] = scale.small / scale.large
+            print("Scale: plans of 100 and \(largePlan) milestones, \(fmt(scaleRate, 0)) reports/s for 10 s over all milestones; the aggregator's CPU time per report")
+            let scale = try AggregatorBench.scale(koers: koers, small: 100, large: largePlan, rate: scaleRate, seconds: 10)
+            results["scale_small_cpu_us_per_report"] = scale.small * 1e6
+            results["scale_large_cpu_us_per_report"] = scale.large * 1e6
+            results["scale_cost_ratio"] = scale.large / scale.small
             results["rss_mb_100k"] = scale.peakRSS
             results["restart_100k_plan_s"] = scale.restartLarge
-            print("  100 milestones \(fmt(scale.small, 0)) reports/s; \(largePlan) milestones \(fmt(scale.large, 0)) reports/s; per-report cost ratio \(fmt(scale.small / scale.large, 2))")
+            print("  100 milestones \(fmt(scale.small * 1e6, 1)) µs CPU per report; \(largePlan) milestones \(fmt(scale.large * 1e6, 1)) µs; ratio \(fmt(scale.large / scale.small, 2))")
             print("  resident memory with the large plan, reports flowing (peak of 100 ms samples): \(fmt(scale.peakRSS, 0)) MB")
             print("  restart with the large plan: \(fmt(scale.restartLarge, 2)) s")
         }

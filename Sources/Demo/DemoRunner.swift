@@ -190,7 +190,7 @@ public final class DemoRunner: @unchecked Sendable {
         p.executableURL = URL(fileURLWithPath: options.executable)
         p.arguments = args
         let log = "\(logs)/\(name).log"
-        if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         try h.seekToEnd()
         p.standardOutput = h
