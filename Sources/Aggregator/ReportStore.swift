@@ -164,6 +164,13 @@ public final class ReportStore: Sendable {
         /// open (nil once resolved); kept in `open_alerts` for restarts.
         public var alert: (key: String, openDocument: String?)?
 
+        /// The message without what only the store needs, to hold until it is published.
+        public var forPublishing: StreamRecord {
+            var r = self
+            r.alert = nil
+            return r
+        }
+
         public init(sequence: UInt64, type: MessageType, topic: String, document: String, alert: (key: String, openDocument: String?)? = nil) {
             self.sequence = sequence
             self.type = type

@@ -34,26 +34,32 @@ public actor StatusKeeper {
         self.engine = engine
         var alerts = AlertEngine(index: index)
         alerts.restore(try store.openAlerts())
-        // Alerts for what already holds at start (an item overdue before any report
-        // arrives); restored open alerts are kept, not announced again.
-        let all = engine.allStatuses.sorted { $0.item < $1.item }.map { StatusEngine.Change(item: $0.item, from: nil, to: $0) }
-        var initial = alerts.itemsChanged(all, engine: engine)
-        initial += alerts.daily(engine: engine)
         self.alerts = alerts
         self.store = store
         self.clock = clock
         self.logger = logger
         self.sequence = try store.lastStreamSequence()
         (stream, events) = AsyncStream.makeStream(of: StreamEvent.self, bufferingPolicy: .unbounded)
-        var out: [StreamEvent] = []
-        var seq = sequence
-        for t in initial {
-            seq += 1
-            out.append(Self.event(t, sequence: seq))
-        }
-        try store.appendStream(out, at: clock.now())
-        sequence = seq
-        for e in out { events.yield(e) }
+        // Alerts for what already holds at start (an item overdue before any report
+        // arrives); restored open alerts are kept, not announced again. In chunks: a
+        // large plan's first start raises an alert per item, and holding all their
+        // documents at once would set the process's memory high-water mark.
+        let all = engine.allStatuses.sorted { $0.item < $1.item }
+        var start = 0
+        repeat {
+            let chunk = all[start..<min(start + 5_000, all.count)].map { StatusEngine.Change(item: $0.item, from: nil, to: $0) }
+            var transitions = self.alerts.itemsChanged(chunk, engine: engine)
+            if start + 5_000 >= all.count { transitions += self.alerts.daily(engine: engine) }
+            var out: [StreamEvent] = []
+            out.reserveCapacity(transitions.count)
+            for t in transitions {
+                sequence += 1
+                out.append(Self.event(t, sequence: sequence))
+            }
+            try store.appendStream(out, at: clock.now())
+            for e in out { events.yield(e.forPublishing) }
+            start += 5_000
+        } while start < all.count
     }
 
     /// Applies an ingest batch and stores it: its reports, refusals and acknowledgement
@@ -74,7 +80,7 @@ public actor StatusKeeper {
         } else {
             try store.appendStream(events, at: clock.now())
         }
-        for e in events { self.events.yield(e) }
+        for e in events { self.events.yield(e.forPublishing) }
     }
 
     /// The passage of time: scheduled re-evaluation, liveness, alert promotion.
@@ -100,7 +106,7 @@ public actor StatusKeeper {
         let out = numbered(changes: changes, transitions: transitions)
         guard !out.isEmpty else { return }
         try store.appendStream(out, at: clock.now())
-        for e in out { events.yield(e) }
+        for e in out { events.yield(e.forPublishing) }
     }
 
     /// Numbers changes and transitions as stream messages (changes first).

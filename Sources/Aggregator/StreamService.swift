@@ -34,6 +34,7 @@ public final class StreamService: Service, Sendable {
         logger.info("stream listening", metadata: ["stream": "\(streamEndpoint)", "snapshot": "\(snapshotEndpoint)"])
         let codec = WireCodec()
         let lastPublish = Stamp()
+        let published = Counter()
 
         await withThrowingTaskGroup(of: Void.self) { group in
             // Publisher: the keeper's events, in order.
@@ -43,13 +44,21 @@ public final class StreamService: Service, Sendable {
                     let payload = codec.encodePayload(e.type == .statusChange ? .statusChange(document: e.document) : .alertTransition(document: e.document))
                     try await pub.send(Message([Frame(e.topic), Frame(env.bytes), Frame(payload)]))
                     lastPublish.touch()
+                    published.add(1)
                 }
             }
             // Heartbeats while quiet, and the clock's ticks.
             group.addTask {
+                var trimmedAt = 0
                 while !Task.isCancelled {
                     try await Task.sleep(for: c.tickInterval)
                     try await keeper.tick()
+                    // After a burst (a large plan's first start, a backlog caught up), give
+                    // the memory its messages held back to the system.
+                    if published.count - trimmedAt >= 20_000 {
+                        trimmedAt = published.count
+                        ProcessMemory.releaseFreed()
+                    }
                     let quiet = lastPublish.age >= c.streamHeartbeat
                     if quiet {
                         let seq = await keeper.sequence
@@ -131,6 +140,12 @@ public final class StreamService: Service, Sendable {
 import Synchronization
 
 /// When the stream last published.
+final class Counter: Sendable {
+    private let value = Atomic<Int>(0)
+    func add(_ n: Int) { value.wrappingAdd(n, ordering: .relaxed) }
+    var count: Int { value.load(ordering: .relaxed) }
+}
+
 final class Stamp: Sendable {
     private let value = Mutex(ContinuousClock.now)
     func touch() { value.withLock { $0 = .now } }

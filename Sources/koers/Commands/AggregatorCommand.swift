@@ -46,8 +46,8 @@ struct AggregatorCommand: AsyncParsableCommand {
         func run() async throws {
             let logger = bootstrapLogging()
             let plan = try common.loadPlan()
-            releaseFreedMemory()
-            logger.debug("plan loaded", metadata: ["rss_mb": "\(residentMegabytes())"])
+            ProcessMemory.releaseFreed()
+            logger.debug("plan loaded", metadata: ["rss_mb": "\(ProcessMemory.residentMegabytes())"])
             var config = AggregatorConfiguration(storePath: "\(common.data)/aggregator/koers.sqlite", plan: plan)
             config.ingestEndpoint = ingest
             config.streamEndpoint = stream
@@ -69,8 +69,8 @@ struct AggregatorCommand: AsyncParsableCommand {
                 config.trustedKeys = trusted
             }
             let runtime = try AggregatorRuntime(configuration: config, clock: clock.make(), logger: logger)
-            releaseFreedMemory()
-            logger.debug("status rebuilt", metadata: ["rss_mb": "\(residentMegabytes())"])
+            ProcessMemory.releaseFreed()
+            logger.debug("status rebuilt", metadata: ["rss_mb": "\(ProcessMemory.residentMegabytes())"])
             let group = ServiceGroup(configuration: .init(services: [.init(service: IngestService(runtime: runtime)),
                                                                      .init(service: StreamService(runtime: runtime))],
                                                           gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -96,20 +96,3 @@ struct ClockOptions: ParsableArguments {
     }
 }
 
-/// Gives the memory freed after start-up back to the system. Reading a large plan builds
-/// a YAML tree several times the size of the plan it yields; glibc keeps the freed pages
-/// in its arenas unless asked, and they would count as resident for the whole run.
-func releaseFreedMemory() {
-    // glibc's malloc_trim is not in Swift's Glibc module; look it up by name.
-    typealias Trim = @convention(c) (Int) -> Int32
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
-    _ = unsafeBitCast(symbol, to: Trim.self)(0)
-}
-
-/// This process's resident memory in MB (VmRSS), for the start-up log.
-func residentMegabytes() -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-          let kb = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return 0 }
-    return kb / 1024
-}
