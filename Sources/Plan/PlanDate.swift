@@ -17,10 +17,23 @@ public struct PlanDate: Hashable, Comparable, Sendable, CustomStringConvertible,
 
     /// Parses `YYYY-MM-DD`; nil when the text is not a real date in that form.
     public init?(iso text: String) {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
-              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return nil }
+        // Byte by byte: dates are parsed per report and per stored row.
+        var text = text
+        let parsed: (Int, Int, Int)? = text.withUTF8 { b in
+            guard b.count == 10, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-") else { return nil }
+            func digits(_ range: Range<Int>) -> Int? {
+                var n = 0
+                for i in range {
+                    let d = Int(b[i]) - 48
+                    guard d >= 0, d <= 9 else { return nil }
+                    n = n * 10 + d
+                }
+                return n
+            }
+            guard let y = digits(0..<4), let m = digits(5..<7), let d = digits(8..<10) else { return nil }
+            return (y, m, d)
+        }
+        guard let (y, m, d) = parsed else { return nil }
         self.init(year: y, month: m, day: d)
     }
 
@@ -33,8 +46,18 @@ public struct PlanDate: Hashable, Comparable, Sendable, CustomStringConvertible,
     /// `YYYY-MM-DD`.
     public var iso: String {
         let c = components
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(c.year)-\(two(c.month))-\(two(c.day))"
+        guard (0...9999).contains(c.year) else {
+            func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+            return "\(c.year)-\(two(c.month))-\(two(c.day))"
+        }
+        // Ten ASCII bytes, written directly: this runs for every report stored.
+        return String(unsafeUninitializedCapacity: 10) { b in
+            let y = c.year
+            b[0] = UInt8(48 + y / 1000); b[1] = UInt8(48 + y / 100 % 10); b[2] = UInt8(48 + y / 10 % 10); b[3] = UInt8(48 + y % 10)
+            b[4] = UInt8(ascii: "-"); b[5] = UInt8(48 + c.month / 10); b[6] = UInt8(48 + c.month % 10)
+            b[7] = UInt8(ascii: "-"); b[8] = UInt8(48 + c.day / 10); b[9] = UInt8(48 + c.day % 10)
+            return 10
+        }
     }
 
     public var description: String { iso }

@@ -235,3 +235,26 @@ extension String {
         return replacingCharacters(in: r, with: replacement)
     }
 }
+
+@Suite("Plan dates")
+struct PlanDateTests {
+    @Test("every day from 1900 to 2100 formats as YYYY-MM-DD and reads back")
+    func roundTrip() {
+        let first = PlanDate(year: 1900, month: 1, day: 1)!, last = PlanDate(year: 2100, month: 12, day: 31)!
+        for day in first.daysSinceEpoch...last.daysSinceEpoch {
+            let d = PlanDate(daysSinceEpoch: day)
+            let (y, m, dd) = d.components
+            let text = d.iso
+            #expect(text.utf8.count == 10)
+            #expect(PlanDate(iso: text) == d, "\(text)")
+            #expect(text == "\(y)-\(m < 10 ? "0" : "")\(m)-\(dd < 10 ? "0" : "")\(dd)")
+        }
+    }
+
+    @Test("text that is not a real date in that form is refused",
+          arguments: ["2023-2-01", "2023-02-30", "2023-13-01", "2023-00-10", "2023-02-01x", "abcd-ef-gh", "+023-01-01",
+                      "2023/02/01", "", "２０２３-01-01", "2023-0１-01"])
+    func refused(_ text: String) {
+        #expect(PlanDate(iso: text) == nil)
+    }
+}
