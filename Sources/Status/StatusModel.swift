@@ -205,9 +205,9 @@ public struct StatusModel: Sendable {
         let staleAfter = Int(Double(x.cadence.approximateDays) * indicatorStaleFactor)
         guard let latest else {
             if baselineEnd.days(to: today) > staleAfter {
-                return status(.unknown, "no measurement since the baseline \(fmtNum(x.baseline))\(x.unit) (\(x.baselineYear))")
+                return status(.unknown, "no measurement since the baseline \(fmtNum(x.baseline))\(unitText(x.unit)) (\(x.baselineYear))")
             }
-            return status(.onTrack, "baseline \(fmtNum(x.baseline))\(x.unit) (\(x.baselineYear)); the next measurement is not due yet")
+            return status(.onTrack, "baseline \(fmtNum(x.baseline))\(unitText(x.unit)) (\(x.baselineYear)); the next measurement is not due yet")
         }
         ev.lastValue = latest.value
         ev.lastDate = latest.date
@@ -219,21 +219,26 @@ public struct StatusModel: Sendable {
         ev.expected = expectedThen
         let deviation = span == 0 ? 0 : (expectedThen - latest.value) / span
         ev.deviation = deviation
-        let refText = x.references["nederland"].map { "; Nederland \(fmtNum($0))\(x.unit)" } ?? ""
-        if progress >= 1 { return status(.done, "\(fmtNum(latest.value))\(x.unit) (to \(latest.date)) reaches the target \(fmtNum(x.target))\(x.unit)\(refText)", progress) }
+        let refText = x.references["nederland"].map { "; Nederland \(fmtNum($0))\(unitText(x.unit))" } ?? ""
+        if progress >= 1 { return status(.done, "\(fmtNum(latest.value))\(unitText(x.unit)) (to \(latest.date)) reaches the target \(fmtNum(x.target))\(unitText(x.unit))\(refText)", progress) }
         if themeSilent { return status(.unknown, "the \(latest.publisher) service is silent", progress) }
         if latest.date.days(to: today) > staleAfter {
             return status(.unknown, "the last measurement covers up to \(latest.date), \(latest.date.days(to: today)) days ago; cadence \(x.cadence)", progress)
         }
         let threshold = previous == .lagging ? lagTolerance - hysteresis : lagTolerance
         if deviation > threshold {
-            return status(.lagging, "\(fmtNum(latest.value))\(x.unit) (to \(latest.date)); \(fmtNum(expectedThen))\(x.unit) expected on the path to \(fmtNum(x.target))\(x.unit) by \(x.targetYear)\(refText)", progress)
+            return status(.lagging, "\(fmtNum(latest.value))\(unitText(x.unit)) (to \(latest.date)); \(fmtNum(expectedThen))\(unitText(x.unit)) expected on the path to \(fmtNum(x.target))\(unitText(x.unit)) by \(x.targetYear)\(refText)", progress)
         }
         if deviation > 0 {
-            return status(.atRisk, "\(fmtNum(latest.value))\(x.unit) (to \(latest.date)), below the path (\(fmtNum(expectedThen))\(x.unit))\(refText)", progress)
+            return status(.atRisk, "\(fmtNum(latest.value))\(unitText(x.unit)) (to \(latest.date)), below the path (\(fmtNum(expectedThen))\(unitText(x.unit)))\(refText)", progress)
         }
-        return status(.onTrack, "\(fmtNum(latest.value))\(x.unit) (to \(latest.date)), on the path to \(fmtNum(x.target))\(x.unit) by \(x.targetYear)\(refText)", progress)
+        return status(.onTrack, "\(fmtNum(latest.value))\(unitText(x.unit)) (to \(latest.date)), on the path to \(fmtNum(x.target))\(unitText(x.unit)) by \(x.targetYear)\(refText)", progress)
     }
+}
+
+/// A unit after a number: `%` and `‰` attach, words take a space (`6.9 cijfer`, `82%`).
+func unitText(_ unit: String) -> String {
+    unit.isEmpty || unit == "%" || unit == "‰" ? unit : " \(unit)"
 }
 
 func fmtNum(_ v: Double) -> String {
