@@ -75,6 +75,8 @@ let package = Package(
             dependencies: [
                 "ZeroMQ", "Plan", "Wire", "Status",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API, for binding the report rows on the ingest path directly.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Plan
 import Synchronization
 import Status
@@ -109,6 +110,11 @@ public final class ReportStore: Sendable {
                 ) WITHOUT ROWID;
                 """)
             try db.execute(sql: "INSERT INTO items " + Self.itemObservationsQuery(filtered: false))
+        }
+        migrator.registerMigration("v4-no-item-index") { db in
+            // Only a replay looked reports up by item, and it sorts them anyway; the index
+            // cost a B-tree insert per report on the ingest path.
+            try db.execute(sql: "DROP INDEX IF EXISTS reports_item")
         }
         try migrator.migrate(db)
     }
@@ -265,9 +271,14 @@ public final class ReportStore: Sendable {
                 INSERT INTO reports (publisher, seq, type, item, value, date, period_start, reported_at, received_at, note, reporter, payload)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            // Bound through SQLite's C API: GRDB's argument arrays were 9 % of ingest.
+            let row = RowBinder(insert.sqliteStatement, db)
             for r in reports {
-                try insert.execute(arguments: [r.publisher, Int64(r.sequence), Int(r.type.rawValue), r.item, r.value, r.date, r.periodStart,
-                                               r.reportedAt, r.receivedAt, r.note, r.reporter, Data(r.payload)])
+                try row.run {
+                    $0.text(1, r.publisher); $0.int(2, Int64(r.sequence)); $0.int(3, Int64(r.type.rawValue)); $0.text(4, r.item)
+                    $0.double(5, r.value); $0.text(6, r.date); $0.text(7, r.periodStart); $0.int(8, r.reportedAt); $0.int(9, r.receivedAt)
+                    $0.text(10, r.note); $0.text(11, r.reporter); $0.blob(12, r.payload)
+                }
             }
             let refuse = try db.cachedStatement(sql: "INSERT INTO refusals (publisher, seq, reason, detail, payload, at) VALUES (?, ?, ?, ?, ?, ?)")
             for r in refusals {
@@ -347,6 +358,48 @@ public final class ReportStore: Sendable {
             Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT reason, COUNT(*) AS n FROM refusals GROUP BY reason").map {
                 (ReasonCode(rawValue: UInt16($0["reason"] as Int)), $0["n"] as Int)
             })
+        }
+    }
+}
+
+/// Binds one row's values to a prepared statement with SQLite's C API and runs it.
+struct RowBinder {
+    let statement: OpaquePointer
+    let db: Database
+    /// SQLite copies the bytes before the call returns.
+    static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
+    init(_ statement: OpaquePointer, _ db: Database) {
+        self.statement = statement
+        self.db = db
+    }
+
+    func run(_ bind: (RowBinder) -> Void) throws {
+        sqlite3_reset(statement)
+        bind(self)
+        let code = sqlite3_step(statement)
+        sqlite3_reset(statement)
+        guard code == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+    }
+
+    func int(_ i: Int32, _ v: Int64) { sqlite3_bind_int64(statement, i, v) }
+    func double(_ i: Int32, _ v: Double) { sqlite3_bind_double(statement, i, v) }
+
+    func text(_ i: Int32, _ v: String?) {
+        guard var v else { sqlite3_bind_null(statement, i); return }
+        v.withUTF8 { b in
+            // An empty buffer may have no address, which SQLite would store as NULL.
+            if b.isEmpty { sqlite3_bind_text(statement, i, "", 0, Self.transient) } else {
+                b.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(statement, i, $0.baseAddress, Int32($0.count), Self.transient) }
+            }
+        }
+    }
+
+    func blob(_ i: Int32, _ v: [UInt8]) {
+        v.withUnsafeBytes { b in
+            if b.isEmpty { sqlite3_bind_zeroblob(statement, i, 0) } else { sqlite3_bind_blob(statement, i, b.baseAddress, Int32(b.count), Self.transient) }
         }
     }
 }
