@@ -14,6 +14,15 @@ public enum ProcessMemory {
         _ = unsafeBitCast(symbol, to: Trim.self)(0)
     }
 
+    /// Caps glibc's malloc arenas. glibc gives threads arenas of their own, up to eight
+    /// per core; freed memory scattered over many arenas is hard to give back. The
+    /// aggregator's threads mostly wait on sockets, so a few arenas cost no speed.
+    public static func limitArenas(_ n: Int32) {
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+        _ = unsafeBitCast(symbol, to: Mallopt.self)(-8, n)  // M_ARENA_MAX
+    }
+
     /// Resident memory (VmRSS) in MB, or 0 where /proc is not there.
     public static func residentMegabytes() -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),

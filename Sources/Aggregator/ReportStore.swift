@@ -375,31 +375,32 @@ struct RowBinder {
     }
 
     func run(_ bind: (RowBinder) -> Void) throws {
-        sqlite3_reset(statement)
+        _ = sqlite3_reset(statement)
         bind(self)
         let code = sqlite3_step(statement)
-        sqlite3_reset(statement)
+        _ = sqlite3_reset(statement)
         guard code == SQLITE_DONE else {
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
         }
     }
 
-    func int(_ i: Int32, _ v: Int64) { sqlite3_bind_int64(statement, i, v) }
-    func double(_ i: Int32, _ v: Double) { sqlite3_bind_double(statement, i, v) }
+    // Binding a valid index of a prepared statement cannot fail; the step reports any error.
+    func int(_ i: Int32, _ v: Int64) { _ = sqlite3_bind_int64(statement, i, v) }
+    func double(_ i: Int32, _ v: Double) { _ = sqlite3_bind_double(statement, i, v) }
 
     func text(_ i: Int32, _ v: String?) {
-        guard var v else { sqlite3_bind_null(statement, i); return }
+        guard var v else { _ = sqlite3_bind_null(statement, i); return }
         v.withUTF8 { b in
             // An empty buffer may have no address, which SQLite would store as NULL.
-            if b.isEmpty { sqlite3_bind_text(statement, i, "", 0, Self.transient) } else {
-                b.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(statement, i, $0.baseAddress, Int32($0.count), Self.transient) }
+            if b.isEmpty { _ = sqlite3_bind_text(statement, i, "", 0, Self.transient) } else {
+                _ = b.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(statement, i, $0.baseAddress, Int32($0.count), Self.transient) }
             }
         }
     }
 
     func blob(_ i: Int32, _ v: [UInt8]) {
         v.withUnsafeBytes { b in
-            if b.isEmpty { sqlite3_bind_zeroblob(statement, i, 0) } else { sqlite3_bind_blob(statement, i, b.baseAddress, Int32(b.count), Self.transient) }
+            if b.isEmpty { _ = sqlite3_bind_zeroblob(statement, i, 0) } else { _ = sqlite3_bind_blob(statement, i, b.baseAddress, Int32(b.count), Self.transient) }
         }
     }
 }

@@ -45,6 +45,7 @@ struct AggregatorCommand: AsyncParsableCommand {
 
         func run() async throws {
             let logger = bootstrapLogging()
+            ProcessMemory.limitArenas(2)
             let plan = try common.loadPlan()
             ProcessMemory.releaseFreed()
             logger.debug("plan loaded", metadata: ["rss_mb": "\(ProcessMemory.residentMegabytes())"])
