@@ -13,27 +13,26 @@ struct MemoryProbe: ParsableCommand {
 
     func run() throws {
         func rss() -> Int {
-            typealias Trim = @convention(c) (Int) -> Int32
-            if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") { _ = unsafeBitCast(symbol, to: Trim.self)(0) }
-            let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-            let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-            return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) / 1024
+            ProcessMemory.releaseFreed()
+            return ProcessMemory.residentMegabytes()
         }
-        print(layoutSizes()); print("start", rss())
+        print("value sizes in bytes: \(layoutSizes())")
+        print("resident MB after each step (freed memory returned first)")
+        print("  start", rss())
         let p = try PlanLoader.load(path: plan)
-        print("plan", rss())
+        print("  plan", rss())
         let index = PlanIndex(p)
-        print("index", rss())
+        print("  index", rss())
         let catalog = PlanCatalog(index: index)
-        print("catalog", rss())
+        print("  catalog", rss())
         var engine = StatusEngine(index: index, today: PlanDate(iso: "2026-11-29")!)
-        print("engine", rss())
+        print("  engine", rss())
         var alerts = AlertEngine(index: index)
-        print("alert engine", rss())
+        print("  alert engine", rss())
         let all = engine.states.values.sorted { $0.item < $1.item }.map { StatusEngine.Change(item: $0.item, from: nil, to: $0) }
-        print("changes", rss())
+        print("  changes", rss())
         let t = alerts.itemsChanged(all, engine: engine) + alerts.daily(engine: engine)
-        print("alerts", rss(), t.count, alerts.active.count)
+        print("  alerts", rss(), "(\(t.count) transitions, \(alerts.openCount) open)")
         _ = engine.advance(to: PlanDate(iso: "2026-11-30")!, nowMs: 0)
         withExtendedLifetime((p, catalog, engine, alerts, t)) {}
     }
