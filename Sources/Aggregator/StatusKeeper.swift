@@ -21,8 +21,9 @@ public actor StatusKeeper {
     /// One message for the operators' stream.
     public typealias StreamEvent = ReportStore.StreamRecord
 
-    /// Rebuilds the state from the store: reports replayed into the engine as of the
-    /// clock's date, open alerts restored from the stream log (so nothing is announced twice).
+    /// Rebuilds the state from the store: each item's first and latest observation (the
+    /// `items` table, one row per item) evaluated as of the clock's date, open alerts
+    /// restored as last stored (so nothing is announced twice).
     public init(plan: Plan, store: ReportStore, clock: any KoersClock, logger: Logger, silenceGraceMs: Int64 = 0) throws {
         try self.init(index: PlanIndex(plan), store: store, clock: clock, logger: logger, silenceGraceMs: silenceGraceMs)
     }
