@@ -139,7 +139,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AggregatorTests",
-            dependencies: ["Aggregator", "Status", "Plan", "Wire"]
+            dependencies: ["Aggregator", "Status", "Plan", "Wire", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "StatusTests",

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Plan
 import Status
 import Testing
@@ -63,6 +64,40 @@ struct ReportStoreTests {
             #expect(early["a"]?.latest.value == 1)
             #expect(early["b"]?.latest.value == 4)
         }
+    }
+
+    @Test("a store from before the items table is upgraded: the table is filled from the stored reports")
+    func upgrade() throws {
+        let dir = NSTemporaryDirectory() + "koers-store-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/koers.sqlite"
+        let batch = [Self.report("a", 1, 1, "2024-02-01", received: 10), Self.report("a", 2, 2, "2024-03-01", received: 11),
+                     Self.report("b", 3, 5, "2024-03-01", received: 12), Self.report("a", 4, 0.5, "2024-01-01", received: 13)]
+        let expected: [String: (first: StatusModel.Observation, latest: StatusModel.Observation)]
+        do {
+            let store = try ReportStore(path: path)
+            try store.commit(reports: batch, refusals: [], acked: ["work": 4])
+            expected = try store.itemObservations()
+        }
+        // Turn it back into a store of the v2 schema: no items table, the v3 and v4 migrations not applied.
+        do {
+            let db = try DatabaseQueue(path: path)
+            try db.write { db in
+                try db.execute(sql: "DROP TABLE items")
+                try db.execute(sql: "CREATE INDEX reports_item ON reports(item, date)")
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v3-items', 'v4-no-item-index')")
+            }
+        }
+        let upgraded = try ReportStore(path: path)
+        let got = try upgraded.itemObservations()
+        #expect(got.count == 2)
+        for item in ["a", "b"] {
+            #expect(got[item]?.first == expected[item]?.first, "first of \(item)")
+            #expect(got[item]?.latest == expected[item]?.latest, "latest of \(item)")
+        }
+        #expect(got["a"]?.first.value == 0.5)
+        #expect(got["a"]?.latest.value == 2)
+        #expect(try upgraded.reportCount() == 4)
     }
 
     @Test("an engine rebuilt from the store has the live engine's states, forecasts included")
