@@ -352,6 +352,16 @@ public final class ReportStore: Sendable {
         try db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reports") ?? 0 }
     }
 
+    /// The latest refusals, newest first: who, which sequence, why and when (clock ms).
+    public func recentRefusals(limit: Int) throws -> [(publisher: String, sequence: UInt64, reason: ReasonCode, detail: String, at: Int64)] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT publisher, seq, reason, detail, at FROM refusals ORDER BY at DESC, publisher, seq DESC LIMIT ?",
+                             arguments: [limit]).map {
+                ($0["publisher"], UInt64($0["seq"] as Int64), ReasonCode(rawValue: UInt16($0["reason"] as Int)), $0["detail"], $0["at"])
+            }
+        }
+    }
+
     /// Refusal counts per reason code.
     public func refusalCounts() throws -> [ReasonCode: Int] {
         try db.read { db in

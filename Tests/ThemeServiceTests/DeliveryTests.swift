@@ -149,6 +149,25 @@ struct DeliveryTests {
         let (status, text) = try ws.koers(["theme", "status", "safety"])
         #expect(status == 0)
         #expect(text.contains("refused #2 bvs-werksferen: 302 item_not_in_theme"))
+        // The operators' side: the counter per reason and the latest refusals, while the aggregator runs.
+        let (code, counts) = try ws.koers(["aggregator", "refusals"])
+        #expect(code == 0, "\(counts)")
+        #expect(counts.contains("1 refused report in"))
+        #expect(counts.contains("302 item_not_in_theme"))
+        #expect(counts.contains("safety #2  302 item_not_in_theme: frame 1, field item: `bvs-werksferen` belongs to theme `work`, not `safety`"))
+        let (_, json) = try ws.koers(["aggregator", "refusals", "--json"])
+        struct Doc: Decodable { struct Count: Decodable { var code: Int; var count: Int }; var counts: [Count] }
+        #expect(try JSONDecoder().decode(Doc.self, from: Data(json.utf8)).counts.map { [$0.code, $0.count] } == [[302, 1]])
+        let elsewhere = Process()
+        elsewhere.executableURL = URL(fileURLWithPath: try koersBinary())
+        elsewhere.arguments = ["aggregator", "refusals", "--data", ws.dir + "/nowhere"]
+        let pipe = Pipe()
+        elsewhere.standardOutput = pipe
+        elsewhere.standardError = pipe
+        try elsewhere.run()
+        let why = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        elsewhere.waitUntilExit()
+        #expect(elsewhere.terminationStatus != 0 && why.contains("no aggregator store at"), "\(why)")
         service.stop()
         aggregator.stop()
     }

@@ -11,7 +11,7 @@ struct AggregatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aggregator",
         abstract: "Run the aggregator.",
-        subcommands: [Run.self])
+        subcommands: [Run.self, Refusals.self])
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -82,5 +82,65 @@ struct AggregatorCommand: AsyncParsableCommand {
             await runtime.shutdown()
             logger.info("aggregator stopped; data is in \(config.storePath)")
         }
+    }
+
+    struct Refusals: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Count the refused reports per reason, and show the latest ones.",
+            discussion: """
+                Reads the aggregator's store (DATA/aggregator/koers.sqlite); it may be running. Every refused report \
+                uses up its sequence and is kept with its reason. Messages refused before they could name a report \
+                (broken frames or envelopes, a bad hello) are not stored: the aggregator logs them, and their counts at stop.
+                """)
+
+        @Option(name: .long, help: "Where Koers keeps its data.")
+        var data: String = "data"
+
+        @Option(name: .long, help: "How many of the latest refusals to list.")
+        var last: Int = 10
+
+        @Flag(name: .long, help: "One JSON document: counts per reason and the latest refusals.")
+        var json = false
+
+        func validate() throws {
+            guard last >= 0 else { throw ValidationError("--last must be 0 or more, not \(last)") }
+        }
+
+        func run() throws {
+            let path = "\(data)/aggregator/koers.sqlite"
+            guard FileManager.default.fileExists(atPath: path) else {
+                printError("no aggregator store at \(path): is --data right? (`koers aggregator run --data DIR` creates it)")
+                throw ExitCode(1)
+            }
+            let store = try ReportStore(path: path)
+            let counts = try store.refusalCounts().sorted { $0.key.rawValue < $1.key.rawValue }
+            let latest = try store.recentRefusals(limit: last)
+            func time(_ ms: Int64) -> String {
+                let f = ISO8601DateFormatter()
+                return f.string(from: Date(timeIntervalSince1970: Double(ms) / 1000))
+            }
+            if json {
+                struct Doc: Encodable {
+                    struct Count: Encodable { var code: Int; var reason: String; var count: Int }
+                    struct Refusal: Encodable { var publisher: String; var sequence: UInt64; var code: Int; var reason: String; var detail: String; var at: String }
+                    var counts: [Count]
+                    var latest: [Refusal]
+                }
+                let doc = Doc(counts: counts.map { .init(code: Int($0.key.rawValue), reason: $0.key.name, count: $0.value) },
+                              latest: latest.map { .init(publisher: $0.publisher, sequence: $0.sequence, code: Int($0.reason.rawValue),
+                                                         reason: $0.reason.name, detail: $0.detail, at: time($0.at)) })
+                print(StreamDocuments.encode(doc))
+                return
+            }
+            let total = counts.map(\.value).reduce(0, +)
+            print("\(total) refused report\(total == 1 ? "" : "s") in \(path)")
+            for (code, n) in counts { print("  \(pad(code.description, 28)) \(n)") }
+            guard !latest.isEmpty else { return }
+            print("latest \(latest.count):")
+            // The stored detail starts with the reason code and name.
+            for r in latest { print("  \(time(r.at))  \(r.publisher) #\(r.sequence)  \(r.detail)") }
+        }
+
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
     }
 }
