@@ -158,16 +158,8 @@ struct DeliveryTests {
         let (_, json) = try ws.koers(["aggregator", "refusals", "--json"])
         struct Doc: Decodable { struct Count: Decodable { var code: Int; var count: Int }; var counts: [Count] }
         #expect(try JSONDecoder().decode(Doc.self, from: Data(json.utf8)).counts.map { [$0.code, $0.count] } == [[302, 1]])
-        let elsewhere = Process()
-        elsewhere.executableURL = URL(fileURLWithPath: try koersBinary())
-        elsewhere.arguments = ["aggregator", "refusals", "--data", ws.dir + "/nowhere"]
-        let pipe = Pipe()
-        elsewhere.standardOutput = pipe
-        elsewhere.standardError = pipe
-        try elsewhere.run()
-        let why = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        elsewhere.waitUntilExit()
-        #expect(elsewhere.terminationStatus != 0 && why.contains("no aggregator store at"), "\(why)")
+        let (missing, why) = try runKoers(["aggregator", "refusals", "--data", ws.dir + "/nowhere"])
+        #expect(missing != 0 && why.contains("no aggregator store at"), "\(why)")
         service.stop()
         aggregator.stop()
     }

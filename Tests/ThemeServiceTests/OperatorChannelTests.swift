@@ -65,16 +65,8 @@ struct OperatorChannelTests {
     func demo() throws {
         let dir = NSTemporaryDirectory() + "koers-demo-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try koersBinary())
-        p.arguments = ["demo", "--seconds", "30", "--quiet", "--dir", dir]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "\(text.suffix(3000))")
+        let (status, text) = try runKoers(["demo", "--seconds", "30", "--quiet", "--dir", dir])
+        #expect(status == 0, "\(text.suffix(3000))")
         #expect(text.contains("The scenario reached its scripted end state."))
         #expect(text.contains("Everything stopped"))
     }

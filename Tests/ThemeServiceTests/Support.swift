@@ -65,18 +65,21 @@ final class Workspace: @unchecked Sendable {
     }
 
     /// `koers ARGS` to completion; returns (exit status, stdout + stderr).
-    func koers(_ args: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try koersBinary())
-        p.arguments = args + ["--data", data]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let out = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: out, as: UTF8.self))
-    }
+    func koers(_ args: [String]) throws -> (Int32, String) { try runKoers(args + ["--data", data]) }
+}
+
+/// Runs `koers` to its end: its exit status and everything it printed.
+func runKoers(_ args: [String]) throws -> (Int32, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: try koersBinary())
+    p.arguments = args
+    let pipe = Pipe()
+    p.standardOutput = pipe
+    p.standardError = pipe
+    try p.run()
+    let out = pipe.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: out, as: UTF8.self))
 }
 
 
