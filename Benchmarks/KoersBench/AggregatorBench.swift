@@ -183,7 +183,7 @@ enum AggregatorBench {
                     let hello = codec.encode(WireMessage(.hello(Hello(theme: theme, planVersion: 1, service: "bench", lastSequence: 0)),
                                                          sequence: 0, sentAt: SystemClock().now()))
                     try s.send(Message([Frame(hello.envelope), Frame(hello.payload)]))
-                    _ = try s.receive()  // WELCOME (acked through 0: each site starts empty or continues below)
+                    _ = try s.receive()  // WELCOME, acked through 0: every site starts with an empty store
                     // Paced publishers take turns: publisher k sends at k/rate past each of its slots.
                     let t0 = start.withLock { if $0 == nil { $0 = .now }; return $0! }
                         + .seconds(rate.map { Double(themes.firstIndex(of: theme)!) / $0 } ?? 0)

@@ -142,7 +142,7 @@ public final class ReportStore: Sendable {
     /// file, milliseconds that would otherwise land on whichever commit crossed SQLite's
     /// threshold and on the acknowledgement waiting for it. A passive checkpoint does not
     /// block the writer.
-    public func startCheckpoints(every interval: Duration = .milliseconds(100)) throws {
+    public func startCheckpoints(every interval: Duration) throws {
         var config = Configuration()
         config.busyMode = .timeout(10)
         let queue = try DatabaseQueue(path: path, configuration: config)

@@ -51,6 +51,7 @@ public actor StatusKeeper {
             let chunk = all[start..<min(start + 5_000, all.count)].map { StatusEngine.Change(item: $0.item, from: nil, to: $0) }
             var transitions = self.alerts.itemsChanged(chunk, engine: engine)
             if start + 5_000 >= all.count { transitions += self.alerts.daily(engine: engine) }
+            // `publish` does this once the keeper runs; an initialiser may not call it.
             var out: [StreamEvent] = []
             out.reserveCapacity(transitions.count)
             for t in transitions {
@@ -75,12 +76,12 @@ public actor StatusKeeper {
         changes += engine.advance(to: PlanDate(daysSinceEpoch: Int(ms / 86_400_000)), nowMs: ms)
         for p in Set(heard) { changes += engine.heard(theme: p, at: ms) }
         changes += engine.record(reports.map { ($0.item, StatusModel.Observation(value: $0.value, date: PlanDate(iso: $0.date)!, publisher: $0.publisher)) })
-        let events = numbered(changes: changes, transitions: alerts.itemsChanged(changes, engine: engine) + alerts.daily(engine: engine))
-        if !reports.isEmpty || !refusals.isEmpty || !acked.isEmpty {
-            try store.commit(reports: reports, refusals: refusals, acked: acked, stream: events, at: clock.now())
-        } else {
-            try store.appendStream(events, at: clock.now())
+        let transitions = alerts.itemsChanged(changes, engine: engine) + alerts.daily(engine: engine)
+        guard !reports.isEmpty || !refusals.isEmpty || !acked.isEmpty else {
+            return try publish(changes: changes, transitions: transitions)
         }
+        let events = numbered(changes: changes, transitions: transitions)
+        try store.commit(reports: reports, refusals: refusals, acked: acked, stream: events, at: clock.now())
         for e in events { self.events.yield(e.forPublishing) }
     }
 

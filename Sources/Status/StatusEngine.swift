@@ -137,10 +137,7 @@ public struct StatusEngine: Sendable {
     ///
     /// - Returns: the items whose state changed.
     public mutating func record(item: String, observation o: StatusModel.Observation) -> [Change] {
-        guard let p = index.position(of: item) else { return [] }
-        if let l = latestByPosition[p], l.date > o.date { /* an older value: keep the newer */ } else { latestByPosition[p] = o }
-        if let f = firstByPosition[p], f.date <= o.date {} else { firstByPosition[p] = o }
-        return propagate(from: [p])
+        record([(item, o)])
     }
 
     /// Records the reports that arrived together and re-evaluates each item they touch
@@ -154,6 +151,7 @@ public struct StatusEngine: Sendable {
         var touched: [Int] = [], seen = Set<Int>()
         for (item, o) in batch {
             guard let p = index.position(of: item) else { continue }
+            // An older value does not replace a newer one; of equal dates, the later report wins.
             if let l = latestByPosition[p], l.date > o.date {} else { latestByPosition[p] = o }
             if let f = firstByPosition[p], f.date <= o.date {} else { firstByPosition[p] = o }
             if seen.insert(p).inserted { touched.append(p) }

@@ -91,7 +91,7 @@ final class Child: @unchecked Sendable {
     init(_ args: [String], log: String) throws {
         process.executableURL = URL(fileURLWithPath: try koersBinary())
         process.arguments = args
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         try handle.seekToEnd()
         process.standardOutput = handle
