@@ -54,6 +54,19 @@ let package = Package(
             name: "Wire",
             dependencies: ["Plan"]
         ),
+        // The operators' protocol: the JSON documents of the stream, snapshot and
+        // acknowledgement channels, and the one way a snapshot is built. Both the
+        // aggregator and every operator-side tool import it.
+        .target(
+            name: "StreamProtocol",
+            dependencies: ["Plan", "Status"]
+        ),
+        // Read-only access to the aggregator's stored history (replays, refusals, the
+        // stream log, the acknowledgement log), for tools that must not import the aggregator.
+        .target(
+            name: "History",
+            dependencies: ["Plan", "Status", "Wire", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         // The theme-service kit: durable outbox, sender, report checks, CSV import.
         .target(
             name: "ThemeService",
@@ -73,7 +86,7 @@ let package = Package(
         .target(
             name: "Aggregator",
             dependencies: [
-                "ZeroMQ", "Plan", "Wire", "Status",
+                "ZeroMQ", "Plan", "Wire", "Status", "StreamProtocol", "History",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for binding the report rows on the ingest path directly.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -84,12 +97,12 @@ let package = Package(
         // The operators' tools: the stream follower, the status tree, replay.
         .target(
             name: "Operators",
-            dependencies: ["Aggregator", "Status", "Plan", "Wire", "ZeroMQ"]
+            dependencies: ["StreamProtocol", "History", "Status", "Plan", "Wire", "ZeroMQ"]
         ),
         // `koers demo`: the scenario and the runner that plays it with real processes.
         .target(
             name: "Demo",
-            dependencies: ["Aggregator", "Operators", "ThemeService", "Status", "Plan", "Wire", "ZeroMQ"]
+            dependencies: ["Aggregator", "Operators", "History", "StreamProtocol", "ThemeService", "Status", "Plan", "Wire", "ZeroMQ"]
         ),
         // The four theme plugins, one folder each, each owned by its theme team.
         .target(name: "TalentPlugin", dependencies: ["ThemeService", "Plan", "Wire"], path: "Plugins/Talent",
@@ -110,6 +123,8 @@ let package = Package(
                 "Aggregator",
                 "Operators",
                 "Status",
+                "StreamProtocol",
+                "History",
                 "Demo",
                 "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -127,6 +142,8 @@ let package = Package(
                 "Status",
                 "Aggregator",
                 "Operators",
+                "StreamProtocol",
+                "History",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -134,12 +151,12 @@ let package = Package(
         ),
         .testTarget(
             name: "ThemeServiceTests",
-            dependencies: ["ThemeService", "Aggregator", "Operators", "Plan", "Wire", "ZeroMQ",
+            dependencies: ["ThemeService", "Aggregator", "Operators", "StreamProtocol", "History", "Plan", "Wire", "ZeroMQ",
                            "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin"]
         ),
         .testTarget(
             name: "AggregatorTests",
-            dependencies: ["Aggregator", "Status", "Plan", "Wire", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Aggregator", "StreamProtocol", "History", "Status", "Plan", "Wire", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "StatusTests",

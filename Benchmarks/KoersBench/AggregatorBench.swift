@@ -1,5 +1,6 @@
 import ArgumentParser
 import Aggregator
+import StreamProtocol
 import Foundation
 import Histogram
 import Operators

@@ -3,6 +3,7 @@ import Foundation
 import Plan
 import Status
 import Aggregator
+import StreamProtocol
 
 /// `koers-bench memory PLAN`: resident memory after each step of building the
 /// aggregator's state for a plan, in one process (a diagnostic for `rss_mb_100k`).

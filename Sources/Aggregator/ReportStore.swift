@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import History
 import Plan
 import Synchronization
 import Status
@@ -109,7 +110,7 @@ public final class ReportStore: Sendable {
                     latest_value REAL NOT NULL, latest_date TEXT NOT NULL, latest_publisher TEXT NOT NULL
                 ) WITHOUT ROWID;
                 """)
-            try db.execute(sql: "INSERT INTO items " + Self.itemObservationsQuery(filtered: false))
+            try db.execute(sql: "INSERT INTO items " + StoreHistory.itemObservationsQuery(filtered: false))
         }
         migrator.registerMigration("v4-no-item-index") { db in
             // Only a replay looked reports up by item, and it sorts them anyway; the index
@@ -117,24 +118,6 @@ public final class ReportStore: Sendable {
             try db.execute(sql: "DROP INDEX IF EXISTS reports_item")
         }
         try migrator.migrate(db)
-    }
-
-    /// Per item, the first and the latest observation among the stored reports, by the
-    /// engine's rule: the latest has the latest date, and of those the last received; the
-    /// first has the earliest date, and of those the first received. One publisher owns an
-    /// item and numbers its reports in the order it sends them, so (received_at, seq)
-    /// is the order of arrival.
-    static func itemObservationsQuery(filtered: Bool) -> String {
-        """
-        WITH r AS (
-            SELECT item, value, date, publisher,
-                   ROW_NUMBER() OVER (PARTITION BY item ORDER BY date ASC, received_at ASC, publisher ASC, seq ASC) AS f,
-                   ROW_NUMBER() OVER (PARTITION BY item ORDER BY date DESC, received_at DESC, publisher DESC, seq DESC) AS l
-            FROM reports \(filtered ? "WHERE date <= ?" : "")
-        )
-        SELECT a.item, a.value, a.date, a.publisher, b.value, b.date, b.publisher
-        FROM r a JOIN r b ON a.item = b.item AND a.f = 1 AND b.l = 1
-        """
     }
 
     /// Copies the write-ahead log into the database every `interval` from a thread and a
@@ -224,31 +207,10 @@ public final class ReportStore: Sendable {
         }
     }
 
-    /// Stream messages after a sequence, for operators catching up and for tests.
-    public func streamMessages(after seq: UInt64) throws -> [(sequence: UInt64, type: MessageType, topic: String, document: String)] {
-        try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM stream WHERE seq > ? ORDER BY seq", arguments: [Int64(seq)]).map {
-                (UInt64($0["seq"] as Int64), MessageType(rawValue: UInt8($0["type"] as Int))!, $0["topic"], $0["document"])
-            }
-        }
-    }
-
-    /// Per item, the first and the latest observation, for rebuilding the status; `asOf`
-    /// limits them to reports about dates up to then (a replay reads every report; the
-    /// running aggregator reads the `items` table, one row per item).
-    public func itemObservations(asOf: String? = nil) throws -> [String: (first: StatusModel.Observation, latest: StatusModel.Observation)] {
-        try db.read { db in
-            let rows = asOf == nil
-                ? try Row.fetchCursor(db, sql: "SELECT * FROM items")
-                : try Row.fetchCursor(db, sql: Self.itemObservationsQuery(filtered: true), arguments: [asOf])
-            var out: [String: (first: StatusModel.Observation, latest: StatusModel.Observation)] = [:]
-            while let r = try rows.next() {
-                guard let fd = PlanDate(iso: r[2]), let ld = PlanDate(iso: r[5]) else { continue }
-                out[r[0]] = (StatusModel.Observation(value: r[1], date: fd, publisher: r[3]),
-                             StatusModel.Observation(value: r[4], date: ld, publisher: r[6]))
-            }
-            return out
-        }
+    /// Per item, the first and the latest observation, for rebuilding the status: the
+    /// `items` table, one row per item, kept with every commit.
+    public func itemObservations() throws -> [String: (first: StatusModel.Observation, latest: StatusModel.Observation)] {
+        try db.read { db in try StoreHistory.observations(try Row.fetchCursor(db, sql: "SELECT * FROM items")) }
     }
 
     /// Each publisher's acknowledgement level: everything up to it is stored or refused.
@@ -350,25 +312,6 @@ public final class ReportStore: Sendable {
     /// How many reports are stored.
     public func reportCount() throws -> Int {
         try db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reports") ?? 0 }
-    }
-
-    /// The latest refusals, newest first: who, which sequence, why and when (clock ms).
-    public func recentRefusals(limit: Int) throws -> [(publisher: String, sequence: UInt64, reason: ReasonCode, detail: String, at: Int64)] {
-        try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT publisher, seq, reason, detail, at FROM refusals ORDER BY at DESC, publisher, seq DESC LIMIT ?",
-                             arguments: [limit]).map {
-                ($0["publisher"], UInt64($0["seq"] as Int64), ReasonCode(rawValue: UInt16($0["reason"] as Int)), $0["detail"], $0["at"])
-            }
-        }
-    }
-
-    /// Refusal counts per reason code.
-    public func refusalCounts() throws -> [ReasonCode: Int] {
-        try db.read { db in
-            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT reason, COUNT(*) AS n FROM refusals GROUP BY reason").map {
-                (ReasonCode(rawValue: UInt16($0["reason"] as Int)), $0["n"] as Int)
-            })
-        }
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Plan
 import Status
+import StreamProtocol
 import Wire
 
 /// The aggregator's single owner of the status and alerts: applies stored reports and
@@ -139,14 +140,6 @@ public actor StatusKeeper {
 
     /// The current state, and the sequence it holds at.
     public func snapshot(theme: String?) -> StreamDocuments.Snapshot {
-        let items = engine.allStatuses.filter { s in theme == nil || engine.themeOf(s.item) == theme }.sorted { $0.item < $1.item }
-        let rollups = engine.rolledUp.keys.sorted().compactMap { node -> StreamDocuments.Rollup? in
-            guard let s = engine.summary(of: node) else { return nil }
-            if let theme, node != "theme:\(theme)", !node.hasPrefix("intervention:"), !node.hasPrefix("goal:") { return nil }
-            return StreamDocuments.Rollup(node: node, state: s.state, counts: Dictionary(uniqueKeysWithValues: s.counts.map { ($0.key.rawValue, $0.value) }))
-        }
-        let open = alerts.openAlerts.filter { theme == nil || $0.theme == theme }.sorted { $0.key < $1.key }
-        return StreamDocuments.Snapshot(sequence: sequence, date: engine.today, planVersion: engine.plan.version, items: items,
-                                        rollups: rollups, alerts: open, silentThemes: engine.silent.sorted())
+        StreamDocuments.Snapshot(engine: engine, alerts: alerts.openAlerts, sequence: sequence, theme: theme)
     }
 }

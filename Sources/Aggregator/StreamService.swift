@@ -3,6 +3,7 @@ import Logging
 import Plan
 import ServiceLifecycle
 import Status
+import StreamProtocol
 import Wire
 import ZeroMQ
 
@@ -104,15 +105,8 @@ public final class StreamService: Service, Sendable {
         logger.info("stream stopped")
     }
 
-    struct AckRequest: Decodable {
-        var key: String
-        var by: String?
-        var reason: String
-        var until: String?
-    }
-
     static func acknowledge(_ doc: String, identity: String?, keeper: StatusKeeper) async -> String {
-        guard let req = try? JSONDecoder().decode(AckRequest.self, from: Data(doc.utf8)) else {
+        guard let req = try? JSONDecoder().decode(StreamDocuments.AckRequest.self, from: Data(doc.utf8)) else {
             return #"{"error":"the document must be {\"key\", \"by\", \"reason\", \"until\"}","ok":false}"#
         }
         guard !req.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -127,14 +121,13 @@ public final class StreamService: Service, Sendable {
         do {
             switch try await keeper.acknowledge(key: req.key, by: who.isEmpty ? "operator" : who, reason: req.reason, until: until) {
             case .success: return #"{"ok":true}"#
-            case .failure(let e): return StreamDocuments.encode(AckFailure(ok: false, error: e.message))
+            case .failure(let e): return StreamDocuments.encode(StreamDocuments.AckReply(ok: false, error: e.message))
             }
         } catch {
-            return StreamDocuments.encode(AckFailure(ok: false, error: "\(error)"))
+            return StreamDocuments.encode(StreamDocuments.AckReply(ok: false, error: "\(error)"))
         }
     }
 
-    struct AckFailure: Encodable { var ok: Bool; var error: String }
 }
 
 import Synchronization

@@ -1,4 +1,6 @@
 import Aggregator
+import History
+import StreamProtocol
 import Foundation
 import Operators
 import Plan
@@ -89,7 +91,7 @@ public final class DemoRunner: @unchecked Sendable {
 
     func storedAlertHistory(_ path: String) throws -> [String: [AlertState]] {
         var history: [String: [AlertState]] = [:]
-        for m in try ReportStore(path: path).streamMessages(after: 0) where m.type == .alertTransition {
+        for m in try StoreHistory(path: path).streamMessages(after: 0) where m.type == .alertTransition {
             guard let t = try? JSONDecoder().decode(StreamDocuments.AlertTransitionDocument.self, from: Data(m.document.utf8)) else { continue }
             history[t.key, default: []].append(t.to)
         }

@@ -1,4 +1,4 @@
-import Aggregator
+import StreamProtocol
 import Foundation
 import Plan
 import Status
@@ -63,12 +63,10 @@ public final class OperatorClient: Sendable {
 
     /// Acknowledges an alert.
     public func acknowledge(key: String, by: String, reason: String, until: PlanDate?) throws {
-        struct Req: Encodable { var key: String; var by: String; var reason: String; var until: String? }
-        let doc = StreamDocuments.encode(Req(key: key, by: by, reason: reason, until: until?.iso))
+        let doc = StreamDocuments.encode(StreamDocuments.AckRequest(key: key, by: by, reason: reason, until: until?.iso))
         let m = try request(.alertAck(document: doc), timeout: .seconds(5))
         guard case .alertAckReply(let answer) = m.payload else { throw OperatorError("unexpected \(m.envelope.type)") }
-        struct Ans: Decodable { var ok: Bool; var error: String? }
-        let a = try JSONDecoder().decode(Ans.self, from: Data(answer.utf8))
+        let a = try JSONDecoder().decode(StreamDocuments.AckReply.self, from: Data(answer.utf8))
         if !a.ok { throw OperatorError(a.error ?? "refused") }
     }
 

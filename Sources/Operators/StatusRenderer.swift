@@ -1,4 +1,4 @@
-import Aggregator
+import StreamProtocol
 import Plan
 import Status
 

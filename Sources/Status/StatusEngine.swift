@@ -34,6 +34,8 @@ public struct StatusEngine: Sendable {
     /// Roll-up nodes per intervention (milestones without areas of their own) and per goal (indicators).
     let interventionNodes: [String: [String]]
     let goalNodes: [String: [String]]
+    /// The theme of each intervention and goal roll-up node (`intervention:ID`, `goal:ID`).
+    let nodeThemes: [String: String]
     /// Children's states counted per roll-up node.
     public private(set) var counts: [String: [ItemState: Int]] = [:]
     /// Each roll-up node's state: the most severe of its children's, done when all are.
@@ -76,6 +78,10 @@ public struct StatusEngine: Sendable {
         for p in index.indicators { gNodes[p.goal] = ["goal:\(p.goal)", "theme:\(p.theme)", "programme"] }
         interventionNodes = iNodes
         goalNodes = gNodes
+        var themes: [String: String] = [:]
+        for (i, theme, goal) in plan.interventions { themes["intervention:\(i.id)"] = theme; themes["goal:\(goal)"] = theme }
+        for p in index.indicators { themes["goal:\(p.goal)"] = p.theme }
+        nodeThemes = themes
         // Every item starts evaluated, in dependency order.
         for p in Self.dependencyOrder(index) { _ = reevaluate(p) }
         for p in index.milestones.count..<n { _ = reevaluate(p) }
@@ -270,6 +276,14 @@ public struct StatusEngine: Sendable {
 
     /// The theme an item belongs to.
     public func themeOf(_ item: String) -> String? { index.position(of: item).map { index.theme(at: $0) } }
+
+    /// The theme a roll-up node or item belongs to: `theme:T` and the interventions and
+    /// goals inside it belong to `T`; areas and the programme to no theme (nil).
+    public func theme(ofNode node: String) -> String? {
+        if node.hasPrefix("theme:") { return String(node.dropFirst(6)) }
+        if let t = nodeThemes[node] { return t }
+        return themeOf(node)
+    }
 
     /// How many items are scheduled (for tests and metrics).
     public var scheduledCount: Int { scheduledAt.lazy.filter { $0 >= 0 }.count }

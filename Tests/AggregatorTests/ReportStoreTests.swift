@@ -6,6 +6,7 @@ import Testing
 import Wire
 
 @testable import Aggregator
+import History
 
 /// The store keeps each item's first and latest observation as it commits, so a restart
 /// reads one row per item; a replay derives the same from every report.
@@ -49,7 +50,7 @@ struct ReportStoreTests {
                 }
             }
             let kept = try store.itemObservations()
-            let derived = try store.itemObservations(asOf: "9999-12-31")
+            let derived = try StoreHistory(path: store.path).itemObservations(asOf: PlanDate(iso: "9999-12-31")!)
             for item in ["a", "b"] {
                 #expect(kept[item]?.first == engine[item]?.first, "first of \(item)")
                 #expect(kept[item]?.latest == engine[item]?.latest, "latest of \(item)")
@@ -60,7 +61,7 @@ struct ReportStoreTests {
             #expect(kept["a"]?.latest.value == 3)
             #expect(kept["b"]?.latest.value == 6)
             // As of a date: only reports about dates up to then.
-            let early = try store.itemObservations(asOf: "2024-02-20")
+            let early = try StoreHistory(path: store.path).itemObservations(asOf: PlanDate(iso: "2024-02-20")!)
             #expect(early["a"]?.latest.value == 1)
             #expect(early["b"]?.latest.value == 4)
         }

@@ -4,6 +4,7 @@ import Plan
 import Testing
 
 @testable import Aggregator
+@testable import StreamProtocol
 
 /// The stream documents are written by `JSONText`, not `JSONEncoder`; operators read
 /// them with `JSONDecoder`. The two must agree byte for byte.

@@ -4,6 +4,7 @@ import Testing
 import Wire
 import ZeroMQ
 @testable import Aggregator
+import History
 @testable import ThemeService
 
 /// Reports for the safety theme, `n` of them, each distinct (the note carries its number).
@@ -125,7 +126,7 @@ struct DeliveryTests {
         #expect(wrong.reason == .identityMismatch && wrong.refusedSequence == 2)
         #expect(try reply() == .ack(Ack(ackedThrough: 2)))
         #expect(try ws.store().reports(publisher: "safety").count == 1)
-        #expect(try ws.store().refusalCounts()[.identityMismatch] == 1)
+        #expect(try StoreHistory(path: ws.store().path).refusalCounts()[.identityMismatch] == 1)
     }
 
     @Test("a refused report is marked with its reason and the service moves on")

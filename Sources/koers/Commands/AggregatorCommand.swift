@@ -1,4 +1,6 @@
 import Aggregator
+import History
+import StreamProtocol
 import ArgumentParser
 import Foundation
 import Logging
@@ -112,7 +114,7 @@ struct AggregatorCommand: AsyncParsableCommand {
                 printError("no aggregator store at \(path): is --data right? (`koers aggregator run --data DIR` creates it)")
                 throw ExitCode(1)
             }
-            let store = try ReportStore(path: path)
+            let store = try StoreHistory(path: path)
             let counts = try store.refusalCounts().sorted { $0.key.rawValue < $1.key.rawValue }
             let latest = try store.recentRefusals(limit: last)
             func time(_ ms: Int64) -> String {

@@ -1,9 +1,10 @@
-import Aggregator
+import History
 import ArgumentParser
 import Foundation
 import Operators
 import Plan
 import Status
+import StreamProtocol
 import ZeroMQ
 
 /// Where operator tools find the aggregator, and with which key.
@@ -55,7 +56,7 @@ struct StatusCommand: ParsableCommand {
         let snap: StreamDocuments.Snapshot
         if let asOf {
             guard let d = PlanDate(iso: asOf) else { throw ValidationError("--as-of must be YYYY-MM-DD, not `\(asOf)`") }
-            snap = try Replay.status(store: try openStore(data), plan: p, asOf: d)
+            snap = try Replay.status(history: try openHistory(data), plan: p, asOf: d)
         } else {
             do { snap = try op.client().snapshot(theme: theme) } catch { printError("\(error)"); throw ExitCode(1) }
         }
@@ -64,12 +65,8 @@ struct StatusCommand: ParsableCommand {
     }
 }
 
-func openStore(_ data: String) throws -> ReportStore {
-    let path = "\(data)/aggregator/koers.sqlite"
-    guard FileManager.default.fileExists(atPath: path) else {
-        throw ValidationError("no aggregator store at \(path); pass --data with the aggregator's data directory")
-    }
-    return try ReportStore(path: path)
+func openHistory(_ data: String) throws -> StoreHistory {
+    do { return try StoreHistory(path: "\(data)/aggregator/koers.sqlite") } catch let e as HistoryError { throw ValidationError(e.description) }
 }
 
 /// `koers replay`: the status as of a date, recomputed from stored history.
@@ -87,7 +84,7 @@ struct ReplayCommand: ParsableCommand {
         let p: Plan
         do { p = try PlanLoader.loadDefault(path: plan) } catch { printError(error.description); throw ExitCode(1) }
         guard let d = PlanDate(iso: asOf) else { throw ValidationError("--as-of must be YYYY-MM-DD, not `\(asOf)`") }
-        let snap = try Replay.status(store: try openStore(data), plan: p, asOf: d)
+        let snap = try Replay.status(history: try openHistory(data), plan: p, asOf: d)
         if json { print(StreamDocuments.encode(snap)) } else { print(StatusRenderer(colour: isTerminal()).render(snap, plan: p)) }
     }
 }

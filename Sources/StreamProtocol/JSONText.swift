@@ -206,7 +206,7 @@ extension StreamDocuments {
     public static func encode(_ d: AlertTransitionDocument) -> String { var w = JSONText(); w.write(d); return w.string }
     public static func encode(_ a: Alert) -> String { var w = JSONText(); w.write(a); return w.string }
     /// A transition whose alert is already encoded (the keeper stores that text as the open alert too).
-    static func encode(_ d: AlertTransitionDocument, alertJSON: String) -> String { var w = JSONText(); w.write(d, alertJSON: alertJSON); return w.string }
+    public static func encode(_ d: AlertTransitionDocument, alertJSON: String) -> String { var w = JSONText(); w.write(d, alertJSON: alertJSON); return w.string }
     public static func encode(_ s: Snapshot) -> String {
         var w = JSONText(capacity: 256 * (s.items.count + s.alerts.count + s.rollups.count + 4))
         w.write(s)

@@ -66,3 +66,29 @@ public enum StreamDocuments {
         String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
     }
 }
+
+// MARK: - Acknowledgements
+
+extension StreamDocuments {
+    /// ALERT_ACK: an operator takes an alert on.
+    public struct AckRequest: Codable, Sendable, Equatable {
+        /// The alert's key, `RULE:SUBJECT`.
+        public var key: String
+        /// Who, as the person at the keyboard names themselves; recorded after the key's identity.
+        public var by: String?
+        /// Why (required, not blank).
+        public var reason: String
+        /// Until this date (`YYYY-MM-DD`, not in the past); nil for until it resolves.
+        public var until: String?
+        public init(key: String, by: String?, reason: String, until: String?) {
+            self.key = key; self.by = by; self.reason = reason; self.until = until
+        }
+    }
+
+    /// ALERT_ACK_REPLY: whether the acknowledgement was recorded, and if not, why.
+    public struct AckReply: Codable, Sendable, Equatable {
+        public var ok: Bool
+        public var error: String?
+        public init(ok: Bool, error: String? = nil) { self.ok = ok; self.error = error }
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import GRDB
+import Plan
+import Status
+import Wire
+
+/// Read-only access to the aggregator's stored history (`DATA/aggregator/koers.sqlite`):
+/// the reports as of a date, the numbered stream, the refusals and the acknowledgement
+/// log. Operator tools, replays and reports read the store through this, never through
+/// the aggregator's ingest-side `ReportStore`, so they work while the aggregator runs
+/// (SQLite's WAL lets readers and the one writer proceed together) and when it is down.
+///
+/// The aggregator's `ReportStore` owns the schema and its migrations; this type reads
+/// the tables it documents (`docs/operations.md`, "Where data lives").
+public final class StoreHistory: Sendable {
+    let db: DatabaseQueue
+    public let path: String
+
+    /// Opens an existing store read-only.
+    ///
+    /// - Throws: ``HistoryError`` with code `.noStore` when the file does not exist.
+    public init(path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw HistoryError(.noStore, "no aggregator store at \(path); pass --data with the aggregator's data directory")
+        }
+        self.path = path
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(10)
+        db = try DatabaseQueue(path: path, configuration: config)
+    }
+
+    /// Per item, the first and the latest observation by the status engine's rule: the
+    /// latest has the latest date, and of those the last received; the first has the
+    /// earliest date, and of those the first received. One publisher owns an item and
+    /// numbers its reports in the order it sends them, so (received_at, seq) is the order
+    /// of arrival. With `filtered`, only reports about dates up to the bound parameter.
+    public static func itemObservationsQuery(filtered: Bool) -> String {
+        """
+        WITH r AS (
+            SELECT item, value, date, publisher,
+                   ROW_NUMBER() OVER (PARTITION BY item ORDER BY date ASC, received_at ASC, publisher ASC, seq ASC) AS f,
+                   ROW_NUMBER() OVER (PARTITION BY item ORDER BY date DESC, received_at DESC, publisher DESC, seq DESC) AS l
+            FROM reports \(filtered ? "WHERE date <= ?" : "")
+        )
+        SELECT a.item, a.value, a.date, a.publisher, b.value, b.date, b.publisher
+        FROM r a JOIN r b ON a.item = b.item AND a.f = 1 AND b.l = 1
+        """
+    }
+
+    /// Per item, the first and latest observation among the reports about dates up to
+    /// `asOf` (a replay reads every stored report; there is no index by item, see
+    /// `docs/operations.md`).
+    public func itemObservations(asOf: PlanDate) throws -> [String: (first: StatusModel.Observation, latest: StatusModel.Observation)] {
+        try db.read { db in
+            let rows = try Row.fetchCursor(db, sql: Self.itemObservationsQuery(filtered: true), arguments: [asOf.iso])
+            return try Self.observations(rows)
+        }
+    }
+
+    /// Reads rows of (item, first value, date, publisher, latest value, date, publisher).
+    public static func observations(_ rows: RowCursor) throws -> [String: (first: StatusModel.Observation, latest: StatusModel.Observation)] {
+        var out: [String: (first: StatusModel.Observation, latest: StatusModel.Observation)] = [:]
+        while let r = try rows.next() {
+            guard let fd = PlanDate(iso: r[2]), let ld = PlanDate(iso: r[5]) else { continue }
+            out[r[0]] = (StatusModel.Observation(value: r[1], date: fd, publisher: r[3]),
+                         StatusModel.Observation(value: r[4], date: ld, publisher: r[6]))
+        }
+        return out
+    }
+
+    /// One stored stream message.
+    public struct StreamMessage: Sendable {
+        public var sequence: UInt64
+        public var type: MessageType
+        public var topic: String
+        public var document: String
+    }
+
+    /// Stream messages after a sequence, oldest first (at most `limit`).
+    public func streamMessages(after seq: UInt64, limit: Int = Int.max) throws -> [StreamMessage] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT seq, type, topic, document FROM stream WHERE seq > ? ORDER BY seq LIMIT ?",
+                             arguments: [Int64(seq), Int64(min(limit, Int(Int64.max)))]).map {
+                StreamMessage(sequence: UInt64($0["seq"] as Int64), type: MessageType(rawValue: UInt8($0["type"] as Int)) ?? .alertTransition,
+                              topic: $0["topic"], document: $0["document"])
+            }
+        }
+    }
+
+    /// A stored refusal.
+    public struct Refusal: Sendable {
+        public var publisher: String
+        public var sequence: UInt64
+        public var reason: ReasonCode
+        public var detail: String
+        /// Clock milliseconds.
+        public var at: Int64
+    }
+
+    /// The latest refusals, newest first.
+    public func recentRefusals(limit: Int) throws -> [Refusal] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT publisher, seq, reason, detail, at FROM refusals ORDER BY at DESC, publisher, seq DESC LIMIT ?",
+                             arguments: [limit]).map {
+                Refusal(publisher: $0["publisher"], sequence: UInt64($0["seq"] as Int64), reason: ReasonCode(rawValue: UInt16($0["reason"] as Int)),
+                        detail: $0["detail"], at: $0["at"])
+            }
+        }
+    }
+
+    /// Refusal counts per reason code.
+    public func refusalCounts() throws -> [ReasonCode: Int] {
+        try db.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT reason, COUNT(*) AS n FROM refusals GROUP BY reason").map {
+                (ReasonCode(rawValue: UInt16($0["reason"] as Int)), $0["n"] as Int)
+            })
+        }
+    }
+}
+
+/// Why the stored history cannot be read.
+public struct HistoryError: Error, CustomStringConvertible, Sendable {
+    public struct Code: Hashable, Sendable {
+        let name: String
+        /// There is no store at the path given.
+        public static let noStore = Code(name: "noStore")
+    }
+    public var code: Code
+    public var description: String
+    public init(_ code: Code, _ description: String) { self.code = code; self.description = description }
+}

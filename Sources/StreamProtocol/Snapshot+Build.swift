@@ -1,0 +1,27 @@
+import Plan
+import Status
+
+extension StreamDocuments.Snapshot {
+    /// The one way a snapshot is made, by the running aggregator and by a replay alike:
+    /// every item's status, every roll-up node, the open alerts and the silent themes,
+    /// each sorted so the same state always gives the same document.
+    ///
+    /// - Parameters:
+    ///   - engine: the status engine holding the state.
+    ///   - alerts: the open alerts.
+    ///   - sequence: the stream sequence the state holds at (0 for a replay).
+    ///   - theme: only this theme's items, its roll-up nodes (the theme, its goals and
+    ///     interventions) and its alerts; nil for everything.
+    public init(engine: StatusEngine, alerts: [Alert], sequence: UInt64, theme: String? = nil) {
+        let items = engine.allStatuses.filter { theme == nil || engine.themeOf($0.item) == theme }.sorted { $0.item < $1.item }
+        let rollups = engine.rolledUp.keys.sorted().compactMap { node -> StreamDocuments.Rollup? in
+            guard let s = engine.summary(of: node) else { return nil }
+            if let theme, engine.theme(ofNode: node) != theme { return nil }
+            return StreamDocuments.Rollup(node: node, state: s.state,
+                                          counts: Dictionary(uniqueKeysWithValues: s.counts.map { ($0.key.rawValue, $0.value) }))
+        }
+        let open = alerts.filter { theme == nil || $0.theme == theme }.sorted { $0.key < $1.key }
+        self.init(sequence: sequence, date: engine.today, planVersion: engine.plan.version, items: items, rollups: rollups,
+                  alerts: open, silentThemes: engine.silent.filter { theme == nil || $0 == theme }.sorted())
+    }
+}
