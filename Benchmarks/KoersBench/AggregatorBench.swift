@@ -215,7 +215,7 @@ enum AggregatorBench {
                         }
                         while let m = try s.tryReceive() {
                             switch try codec.decode(envelope: m[0].bytes, payload: m[1].bytes, now: Int64.max / 2).payload {
-                            case .ack(let a): acked = max(acked, a.ackedThrough)
+                            case .ack(let a): acked = max(acked, a.settledThrough)
                             case .nack(let n): throw ValidationError("\(theme): report \(n.refusedSequence) refused: \(n.reason) \(n.detail)")
                             default: break
                             }

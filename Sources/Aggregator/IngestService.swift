@@ -19,7 +19,7 @@ public final class IngestService: Service, Sendable {
 
     func serve() async throws {
         let c = runtime.configuration, store = runtime.store, logger = runtime.logger, clock = runtime.clock
-        var stage = IngestStage(index: runtime.index, planVersion: c.planVersion, plain: c.plain, ackedThrough: try store.ackedThrough())
+        var stage = IngestStage(index: runtime.index, planVersion: c.planVersion, plain: c.plain, settledThrough: try store.settledThrough())
         if c.plain {
             logger.critical("PLAIN MODE: the ingest channel accepts unencrypted, unauthenticated reports; never use this outside a test")
         }
@@ -50,14 +50,14 @@ public final class IngestService: Service, Sendable {
                     } else if let refusal = earlier?.refusal {
                         outcome.replies.append((r.routingID, .nack(Nack(refusedSequence: r.sequence, reason: refusal.0, detail: refusal.1))))
                     } else {
-                        outcome.replies.append((r.routingID, .ack(Ack(ackedThrough: stage.ackedThrough[r.publisher] ?? 0))))
+                        outcome.replies.append((r.routingID, .ack(Ack(settledThrough: stage.settledThrough[r.publisher] ?? 0))))
                     }
                 }
                 // The status moves and everything is stored in one transaction; then reply.
                 let heard = Array(outcome.liveness.keys) + outcome.reports.map(\.publisher)
                 if !outcome.reports.isEmpty || !outcome.refusals.isEmpty || !heard.isEmpty {
                     var levels: [String: UInt64] = [:]
-                    for p in outcome.advanced.keys { levels[p] = stage.ackedThrough[p] }
+                    for p in outcome.advanced.keys { levels[p] = stage.settledThrough[p] }
                     try await runtime.keeper.apply(reports: outcome.reports, refusals: outcome.refusals, acked: levels, heard: heard, at: now)
                 }
                 for (routing, payload) in outcome.replies {
@@ -65,7 +65,7 @@ public final class IngestService: Service, Sendable {
                     try await socket.send(Message([routing, Frame(e), Frame(p)]))
                 }
                 for (publisher, routing) in outcome.advanced {
-                    let (e, p) = codec.encode(WireMessage(.ack(Ack(ackedThrough: stage.ackedThrough[publisher] ?? 0)), sequence: 0, sentAt: now))
+                    let (e, p) = codec.encode(WireMessage(.ack(Ack(settledThrough: stage.settledThrough[publisher] ?? 0)), sequence: 0, sentAt: now))
                     try await socket.send(Message([routing, Frame(e), Frame(p)]))
                 }
                 for r in outcome.refusals {

@@ -14,19 +14,19 @@ public struct IngestStage: Sendable {
     /// Whether identities may be missing (plain mode).
     let plain: Bool
     /// Each publisher's acknowledgement level, including this batch's accepted reports.
-    public private(set) var ackedThrough: [String: UInt64]
+    public private(set) var settledThrough: [String: UInt64]
     /// Refusals counted per reason since start.
     public private(set) var refusalCounts: [ReasonCode: Int] = [:]
 
-    public init(plan: Plan, planVersion: UInt64, plain: Bool, ackedThrough: [String: UInt64]) {
-        self.init(index: PlanIndex(plan), planVersion: planVersion, plain: plain, ackedThrough: ackedThrough)
+    public init(plan: Plan, planVersion: UInt64, plain: Bool, settledThrough: [String: UInt64]) {
+        self.init(index: PlanIndex(plan), planVersion: planVersion, plain: plain, settledThrough: settledThrough)
     }
 
-    public init(index: PlanIndex, planVersion: UInt64, plain: Bool, ackedThrough: [String: UInt64]) {
+    public init(index: PlanIndex, planVersion: UInt64, plain: Bool, settledThrough: [String: UInt64]) {
         self.validator = ReportValidator(catalog: PlanCatalog(index: index))
         self.planVersion = planVersion
         self.plain = plain
-        self.ackedThrough = ackedThrough
+        self.settledThrough = settledThrough
     }
 
     /// What one batch produces.
@@ -82,7 +82,7 @@ public struct IngestStage: Sendable {
         let isReport = envelope.type == .milestoneProgress || envelope.type == .indicatorMeasurement
         let claimed = identity ?? Self.themeGuess(payloadBytes) ?? "?"
         if isReport && envelope.sequence > 0 {
-            let level = ackedThrough[claimed] ?? 0
+            let level = settledThrough[claimed] ?? 0
             if envelope.sequence <= level {
                 out.resends.append((routing, claimed, envelope.sequence, payloadBytes))
                 return
@@ -109,7 +109,7 @@ public struct IngestStage: Sendable {
                 // The number is used up: the refusal is stored, so a resend gets the same answer.
                 out.refusals.append(ReportStore.Refusal(publisher: claimed, sequence: envelope.sequence, reason: error.code,
                                                         detail: error.description, payload: payloadBytes, at: now))
-                ackedThrough[claimed] = envelope.sequence
+                settledThrough[claimed] = envelope.sequence
                 out.advanced[claimed] = routing
             }
             out.replies.append((routing, .nack(Nack(refusedSequence: isReport ? envelope.sequence : 0, reason: error.code, detail: error.description))))
@@ -119,7 +119,7 @@ public struct IngestStage: Sendable {
         switch decoded.payload {
         case .hello(let h):
             out.liveness[publisher] = (h.lastSequence, nil)
-            out.replies.append((routing, .welcome(Welcome(ackedThrough: ackedThrough[publisher] ?? 0, planVersion: planVersion))))
+            out.replies.append((routing, .welcome(Welcome(settledThrough: settledThrough[publisher] ?? 0, planVersion: planVersion))))
         case .heartbeat(let h):
             out.liveness[publisher] = (h.lastSequence, h.outboxDepth)
         case .milestoneProgress(let r):
@@ -127,14 +127,14 @@ public struct IngestStage: Sendable {
                 publisher: publisher, sequence: decoded.envelope.sequence, type: .milestoneProgress, item: r.item, value: r.value,
                 date: r.asOf.iso, periodStart: nil, reportedAt: r.reportedAt, receivedAt: now, note: r.note, reporter: r.reporter,
                 payload: payloadBytes))
-            ackedThrough[publisher] = decoded.envelope.sequence
+            settledThrough[publisher] = decoded.envelope.sequence
             out.advanced[publisher] = routing
         case .indicatorMeasurement(let r):
             out.reports.append(ReportStore.StoredReport(
                 publisher: publisher, sequence: decoded.envelope.sequence, type: .indicatorMeasurement, item: r.item, value: r.value,
                 date: r.periodEnd.iso, periodStart: r.periodStart.iso, reportedAt: r.reportedAt, receivedAt: now, note: r.note,
                 reporter: r.reporter, payload: payloadBytes))
-            ackedThrough[publisher] = decoded.envelope.sequence
+            settledThrough[publisher] = decoded.envelope.sequence
             out.advanced[publisher] = routing
         default:
             break

@@ -214,7 +214,7 @@ public final class ReportStore: Sendable {
     }
 
     /// Each publisher's acknowledgement level: everything up to it is stored or refused.
-    public func ackedThrough() throws -> [String: UInt64] {
+    public func settledThrough() throws -> [String: UInt64] {
         try db.read { db in
             Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT publisher, acked_through FROM publishers").map {
                 ($0["publisher"] as String, UInt64($0["acked_through"] as Int64))

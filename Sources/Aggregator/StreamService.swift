@@ -64,7 +64,7 @@ public final class StreamService: Service, Sendable {
                     if quiet {
                         let seq = await keeper.sequence
                         let env = Envelope(type: .streamHeartbeat, sequence: seq, sentAt: clock.now())
-                        try await pub.send(Message([Frame("hb"), Frame(env.bytes), Frame(codec.encodePayload(.streamHeartbeat))]))
+                        try await pub.send(Message([Frame("hb"), Frame(env.bytes), Frame(codec.encodePayload(.streamHeartbeat(document: nil)))]))
                         lastPublish.touch()
                     }
                 }

@@ -32,7 +32,7 @@ public final class Outbox: Sendable {
         public var acked: Int
         public var refused: [Entry]
         public var lastSequence: UInt64
-        public var ackedThrough: UInt64
+        public var settledThrough: UInt64
         public var lastContact: Int64?
         public var lastProblem: String?
     }
@@ -163,7 +163,7 @@ public final class Outbox: Sendable {
                 refused: try Row.fetchAll(db, sql: "SELECT * FROM reports WHERE state = 'refused' ORDER BY seq DESC LIMIT ?",
                                           arguments: [refusedLimit]).map(Self.entry),
                 lastSequence: UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM reports") ?? 0),
-                ackedThrough: meta["acked_through"].flatMap(UInt64.init) ?? 0,
+                settledThrough: meta["acked_through"].flatMap(UInt64.init) ?? 0,
                 lastContact: meta["last_contact"].flatMap(Int64.init),
                 lastProblem: meta["last_problem"])
         }

@@ -140,7 +140,7 @@ public final class ThemeServiceRunner: Service, Sendable {
         /// The next sequence to send.
         var nextToSend: UInt64 = 1
         /// The aggregator's cumulative acknowledgement.
-        var ackedThrough: UInt64 = 0
+        var settledThrough: UInt64 = 0
         var retryAfter: ContinuousClock.Instant?
         var authPausedUntil: ContinuousClock.Instant?
 
@@ -213,20 +213,20 @@ public final class ThemeServiceRunner: Service, Sendable {
             switch decoded.payload {
             case .welcome(let w):
                 welcomed = true
-                ackedThrough = w.ackedThrough
-                nextToSend = w.ackedThrough + 1
-                try outbox.markAcked(through: w.ackedThrough, now: now)
+                settledThrough = w.settledThrough
+                nextToSend = w.settledThrough + 1
+                try outbox.markAcked(through: w.settledThrough, now: now)
                 if w.planVersion != configuration.planVersion {
                     let text = "the aggregator runs plan version \(w.planVersion), this service version \(configuration.planVersion)"
                     logger.warning("plan versions differ", metadata: ["theme": "\(theme)", "aggregator": "\(w.planVersion)", "service": "\(configuration.planVersion)"])
                     try outbox.recordProblem(text)
                 }
-                logger.info("welcomed", metadata: ["theme": "\(theme)", "acked_through": "\(w.ackedThrough)"])
+                logger.info("welcomed", metadata: ["theme": "\(theme)", "settled_through": "\(w.settledThrough)"])
                 try await sendBatch()
             case .ack(let a):
-                if a.ackedThrough > ackedThrough {
-                    ackedThrough = a.ackedThrough
-                    try outbox.markAcked(through: a.ackedThrough, now: now)
+                if a.settledThrough > settledThrough {
+                    settledThrough = a.settledThrough
+                    try outbox.markAcked(through: a.settledThrough, now: now)
                 }
                 try await sendBatch()
             case .nack(let n):
@@ -286,7 +286,7 @@ public final class ThemeServiceRunner: Service, Sendable {
         /// Sends what the window allows, in sequence order.
         mutating func sendBatch() async throws {
             guard welcomed, retryAfter == nil else { return }
-            let inFlight = Int(nextToSend - 1 - min(ackedThrough, nextToSend - 1))
+            let inFlight = Int(nextToSend - 1 - min(settledThrough, nextToSend - 1))
             let room = configuration.window - inFlight
             guard room > 0 else { return }
             let entries = try outbox.entries(from: nextToSend, limit: room)

@@ -97,6 +97,8 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
     case alertAck = 0x32
     /// Aggregator → operator: the answer to an acknowledgement.
     case alertAckReply = 0x33
+    /// Aggregator → operator: a request on the snapshot channel was refused (reason, detail).
+    case snapshotError = 0x34
     /// Aggregator → operators (stream): an alert changed state.
     case alertTransition = 0x40
     /// Aggregator → operators (stream): an item's status changed.
@@ -117,6 +119,7 @@ public enum MessageType: UInt8, Sendable, CaseIterable, CustomStringConvertible 
         case .snapshotReply: "SNAPSHOT_REPLY"
         case .alertAck: "ALERT_ACK"
         case .alertAckReply: "ALERT_ACK_REPLY"
+        case .snapshotError: "SNAPSHOT_ERROR"
         case .alertTransition: "ALERT_TRANSITION"
         case .statusChange: "STATUS_CHANGE"
         case .streamHeartbeat: "STREAM_HEARTBEAT"

@@ -3,7 +3,7 @@
 /// tags 128–255 are extensions, which a receiver skips.
 public enum Field: UInt8, Sendable, CaseIterable, CustomStringConvertible {
     case theme = 1, item, value, asOf, periodStart, periodEnd, reportedAt, note, reporter, planVersion, service,
-         lastSequence, outboxDepth, ackedThrough, reason, detail, document, filterTheme, refusedSequence
+         lastSequence, outboxDepth, settledThrough, reason, detail, document, filterTheme, refusedSequence
 
     /// How a field's value is encoded.
     public enum Kind: Sendable, Equatable {
@@ -24,7 +24,7 @@ public enum Field: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .reportedAt: .i64
         case .note, .detail: .text(maxBytes: 1024)
         case .reporter, .service: .text(maxBytes: 128)
-        case .planVersion, .lastSequence, .outboxDepth, .ackedThrough, .refusedSequence: .u64
+        case .planVersion, .lastSequence, .outboxDepth, .settledThrough, .refusedSequence: .u64
         case .reason: .u16
         case .document: .text(maxBytes: 256 << 20)
         }
@@ -46,7 +46,7 @@ public enum Field: UInt8, Sendable, CaseIterable, CustomStringConvertible {
         case .service: "service"
         case .lastSequence: "last_sequence"
         case .outboxDepth: "outbox_depth"
-        case .ackedThrough: "acked_through"
+        case .settledThrough: "settled_through"
         case .reason: "reason"
         case .detail: "detail"
         case .document: "document"
@@ -64,12 +64,13 @@ extension MessageType {
         case .heartbeat: ([.theme, .lastSequence, .outboxDepth], [])
         case .milestoneProgress: ([.theme, .item, .value, .asOf, .reportedAt], [.note, .reporter])
         case .indicatorMeasurement: ([.theme, .item, .value, .periodStart, .periodEnd, .reportedAt], [.note, .reporter])
-        case .ack: ([.ackedThrough], [])
+        case .ack: ([.settledThrough], [])
         case .nack: ([.refusedSequence, .reason, .detail], [])
-        case .welcome: ([.ackedThrough, .planVersion], [])
+        case .welcome: ([.settledThrough, .planVersion], [])
         case .snapshotRequest: ([], [.filterTheme])
         case .snapshotReply, .alertTransition, .statusChange, .alertAck, .alertAckReply: ([.document], [])
-        case .streamHeartbeat: ([], [])
+        case .snapshotError: ([.reason, .detail], [])
+        case .streamHeartbeat: ([], [.document])
         }
     }
 }

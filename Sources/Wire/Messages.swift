@@ -62,10 +62,10 @@ public struct IndicatorMeasurement: Sendable, Hashable {
     }
 }
 
-/// ACK: every report of this publisher up to and including `ackedThrough` is stored.
+/// ACK: every report of this publisher up to and including `settledThrough` is stored.
 public struct Ack: Sendable, Hashable {
-    public var ackedThrough: UInt64
-    public init(ackedThrough: UInt64) { self.ackedThrough = ackedThrough }
+    public var settledThrough: UInt64
+    public init(settledThrough: UInt64) { self.settledThrough = settledThrough }
 }
 
 /// NACK: one report refused, for good; the publisher must not resend it unchanged.
@@ -81,10 +81,10 @@ public struct Nack: Sendable, Hashable {
 /// WELCOME: the aggregator's answer to HELLO.
 public struct Welcome: Sendable, Hashable {
     /// The highest sequence of this publisher the aggregator has stored (0 if none).
-    public var ackedThrough: UInt64
+    public var settledThrough: UInt64
     /// The plan version the aggregator runs.
     public var planVersion: UInt64
-    public init(ackedThrough: UInt64, planVersion: UInt64) { self.ackedThrough = ackedThrough; self.planVersion = planVersion }
+    public init(settledThrough: UInt64, planVersion: UInt64) { self.settledThrough = settledThrough; self.planVersion = planVersion }
 }
 
 /// The payload of a message, by type.
@@ -104,9 +104,12 @@ public enum Payload: Sendable, Hashable {
     case alertAck(document: String)
     /// `{"ok": true}` or `{"ok": false, "error": "…"}`.
     case alertAckReply(document: String)
+    /// A refused snapshot-channel request: the reason and a sentence for a person.
+    case snapshotError(reason: ReasonCode, detail: String)
     case alertTransition(document: String)
     case statusChange(document: String)
-    case streamHeartbeat
+    /// Quiet stream; since 1.1 with `{"sequence", "topics"}`: each topic's last sequence.
+    case streamHeartbeat(document: String?)
 
     /// The message type this payload travels as.
     public var type: MessageType {
@@ -122,6 +125,7 @@ public enum Payload: Sendable, Hashable {
         case .snapshotReply: .snapshotReply
         case .alertAck: .alertAck
         case .alertAckReply: .alertAckReply
+        case .snapshotError: .snapshotError
         case .alertTransition: .alertTransition
         case .statusChange: .statusChange
         case .streamHeartbeat: .streamHeartbeat

@@ -32,6 +32,7 @@ public struct ReasonCode: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let futureTimestamp = ReasonCode(rawValue: 211)
     public static let invalidID = ReasonCode(rawValue: 212)
     public static let tooManyFields = ReasonCode(rawValue: 213)
+    public static let badDocument = ReasonCode(rawValue: 214)
     // 3xx: plan and authorisation
     public static let unknownItem = ReasonCode(rawValue: 300)
     public static let unknownTheme = ReasonCode(rawValue: 301)
@@ -40,14 +41,24 @@ public struct ReasonCode: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let wrongItemKind = ReasonCode(rawValue: 304)
     public static let valueOutOfRange = ReasonCode(rawValue: 305)
     public static let outsideHorizon = ReasonCode(rawValue: 306)
-    public static let planVersionMismatch = ReasonCode(rawValue: 307)
+    // 307 (plan_version_mismatch in 1.0) is reserved: never sent.
+    public static let notPermitted = ReasonCode(rawValue: 308)
+    public static let unknownAlert = ReasonCode(rawValue: 309)
     // 4xx: sequencing
-    public static let duplicate = ReasonCode(rawValue: 400)
+    // 400 (duplicate in 1.0) is reserved: a resend of a stored report gets an ACK.
     public static let sequenceConflict = ReasonCode(rawValue: 401)
     public static let sequenceGap = ReasonCode(rawValue: 402)
     // 5xx: the aggregator
     public static let internalError = ReasonCode(rawValue: 500)
     public static let storageUnavailable = ReasonCode(rawValue: 503)
+
+    /// Whether a NACK with this code settles the report for good (§6 of the spec): the
+    /// sender must not resend it unchanged. Not final: `211 future_timestamp` (resend
+    /// once the clocks agree), `402 sequence_gap` (resend from the expected sequence)
+    /// and every 5xx (the aggregator could not decide; resend later).
+    public var isFinal: Bool {
+        !(self == .futureTimestamp || self == .sequenceGap || rawValue / 100 == 5)
+    }
 
     /// The code's name as the spec writes it (`missing_field`).
     public var name: String { Self.names[rawValue] ?? "code_\(rawValue)" }
@@ -59,10 +70,10 @@ public struct ReasonCode: RawRepresentable, Hashable, Sendable, CustomStringConv
         105: "reserved_bits", 106: "payload_too_large", 107: "wrong_direction", 108: "bad_sequence",
         200: "truncated_field", 201: "missing_field", 202: "duplicate_field", 203: "unknown_field", 204: "field_not_allowed",
         205: "field_size", 206: "invalid_utf8", 207: "string_too_long", 208: "not_finite", 209: "bad_date",
-        210: "out_of_range", 211: "future_timestamp", 212: "invalid_id", 213: "too_many_fields",
+        210: "out_of_range", 211: "future_timestamp", 212: "invalid_id", 213: "too_many_fields", 214: "bad_document",
         300: "unknown_item", 301: "unknown_theme", 302: "item_not_in_theme", 303: "identity_mismatch",
-        304: "wrong_item_kind", 305: "value_out_of_range", 306: "outside_horizon", 307: "plan_version_mismatch",
-        400: "duplicate", 401: "sequence_conflict", 402: "sequence_gap",
+        304: "wrong_item_kind", 305: "value_out_of_range", 306: "outside_horizon", 308: "not_permitted", 309: "unknown_alert",
+        401: "sequence_conflict", 402: "sequence_gap",
         500: "internal_error", 503: "storage_unavailable",
     ]
 }

@@ -49,13 +49,14 @@ public struct WireCodec: Sendable {
             w.date(.periodStart, m.periodStart); w.date(.periodEnd, m.periodEnd); w.i64(.reportedAt, m.reportedAt)
             if let n = m.note { w.text(.note, n) }
             if let r = m.reporter { w.text(.reporter, r) }
-        case .ack(let a): w.u64(.ackedThrough, a.ackedThrough)
+        case .ack(let a): w.u64(.settledThrough, a.settledThrough)
         case .nack(let n): w.u64(.refusedSequence, n.refusedSequence); w.u16(.reason, n.reason.rawValue); w.text(.detail, n.detail)
-        case .welcome(let x): w.u64(.ackedThrough, x.ackedThrough); w.u64(.planVersion, x.planVersion)
+        case .welcome(let x): w.u64(.settledThrough, x.settledThrough); w.u64(.planVersion, x.planVersion)
         case .snapshotRequest(let theme): if let theme { w.id(.filterTheme, theme) }
         case .snapshotReply(let d), .alertTransition(let d), .statusChange(let d), .alertAck(let d), .alertAckReply(let d):
             w.text(.document, d)
-        case .streamHeartbeat: break
+        case .snapshotError(let reason, let detail): w.u16(.reason, reason.rawValue); w.text(.detail, detail)
+        case .streamHeartbeat(let d): if let d { w.text(.document, d) }
         }
         return w.bytes
     }
@@ -128,12 +129,12 @@ public struct WireCodec: Sendable {
                 theme: try f.id(.theme), item: try f.id(.item), value: value, periodStart: start, periodEnd: end,
                 reportedAt: try reportedAt(f, now: now), note: try f.optionalText(.note), reporter: try f.optionalText(.reporter)))
         case .ack:
-            return .ack(Ack(ackedThrough: try f.u64(.ackedThrough)))
+            return .ack(Ack(settledThrough: try f.u64(.settledThrough)))
         case .nack:
             return .nack(Nack(refusedSequence: try f.u64(.refusedSequence), reason: ReasonCode(rawValue: try f.u16(.reason)),
                               detail: try f.text(.detail)))
         case .welcome:
-            return .welcome(Welcome(ackedThrough: try f.u64(.ackedThrough), planVersion: try f.u64(.planVersion)))
+            return .welcome(Welcome(settledThrough: try f.u64(.settledThrough), planVersion: try f.u64(.planVersion)))
         case .snapshotRequest:
             return .snapshotRequest(theme: f.has(.filterTheme) ? try f.id(.filterTheme) : nil)
         case .snapshotReply: return .snapshotReply(document: try f.text(.document))
@@ -141,7 +142,9 @@ public struct WireCodec: Sendable {
         case .alertAckReply: return .alertAckReply(document: try f.text(.document))
         case .alertTransition: return .alertTransition(document: try f.text(.document))
         case .statusChange: return .statusChange(document: try f.text(.document))
-        case .streamHeartbeat: return .streamHeartbeat
+        case .snapshotError:
+            return .snapshotError(reason: ReasonCode(rawValue: try f.u16(.reason)), detail: try f.text(.detail))
+        case .streamHeartbeat: return .streamHeartbeat(document: try f.optionalText(.document))
         }
     }
 

@@ -104,12 +104,12 @@ struct DeliveryTests {
         }
         let report = safetyReports(1...1)[0]
         try send(.hello(Hello(theme: "safety", planVersion: 1, service: "test", lastSequence: 1)), 0)
-        #expect(try reply() == .welcome(Welcome(ackedThrough: 0, planVersion: 1)))
+        #expect(try reply() == .welcome(Welcome(settledThrough: 0, planVersion: 1)))
         try send(report, 1)
-        #expect(try reply() == .ack(Ack(ackedThrough: 1)))
+        #expect(try reply() == .ack(Ack(settledThrough: 1)))
         // The ACK was "lost": the same report again.
         try send(report, 1)
-        #expect(try reply() == .ack(Ack(ackedThrough: 1)))
+        #expect(try reply() == .ack(Ack(settledThrough: 1)))
         #expect(try ws.store().reports(publisher: "safety").count == 1)
         // Same sequence, different content: refused.
         try send(safetyReports(2...2)[0], 1)
@@ -124,7 +124,7 @@ struct DeliveryTests {
                                                       asOf: PlanDate(iso: "2023-01-01")!, reportedAt: 1_700_000_000_000)), 2)
         guard case .nack(let wrong) = try reply() else { Issue.record("expected a NACK"); return }
         #expect(wrong.reason == .identityMismatch && wrong.refusedSequence == 2)
-        #expect(try reply() == .ack(Ack(ackedThrough: 2)))
+        #expect(try reply() == .ack(Ack(settledThrough: 2)))
         #expect(try ws.store().reports(publisher: "safety").count == 1)
         #expect(try StoreHistory(path: ws.store().path).refusalCounts()[.identityMismatch] == 1)
     }

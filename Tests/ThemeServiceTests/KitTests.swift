@@ -27,7 +27,7 @@ struct OutboxTests {
         let again = try Outbox(path: path)
         #expect(try again.enqueue(safetyReports(4...4), now: clockNow) == [4])
         let s = try again.summary()
-        #expect(s.acked == 2 && s.pending == 2 && s.lastSequence == 4 && s.ackedThrough == 2)
+        #expect(s.acked == 2 && s.pending == 2 && s.lastSequence == 4 && s.settledThrough == 2)
         try again.markRefused(3, reason: .unknownItem, detail: "nope", now: clockNow)
         #expect(try again.summary().refused.map(\.sequence) == [3])
         // Resend order: everything from a sequence on, whatever its state.

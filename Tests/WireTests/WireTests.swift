@@ -39,16 +39,16 @@ let goldenExpected: [String: WireMessage] = [
     "indicator-measurement": WireMessage(.indicatorMeasurement(IndicatorMeasurement(
         theme: "health", item: "gelukkig", value: 82, periodStart: PlanDate(iso: "2013-01-01")!, periodEnd: PlanDate(iso: "2022-12-31")!,
         reportedAt: reported)), sequence: 7, sentAt: now),
-    "ack": WireMessage(.ack(Ack(ackedThrough: 42)), sequence: 0, sentAt: now),
+    "ack": WireMessage(.ack(Ack(settledThrough: 42)), sequence: 0, sentAt: now),
     "nack": WireMessage(.nack(Nack(refusedSequence: 43, reason: .unknownItem, detail: "`saffierflat-inhuzing` is not in the plan")), sequence: 0, sentAt: now),
-    "welcome": WireMessage(.welcome(Welcome(ackedThrough: 41, planVersion: 1)), sequence: 0, sentAt: now),
+    "welcome": WireMessage(.welcome(Welcome(settledThrough: 41, planVersion: 1)), sequence: 0, sentAt: now),
     "snapshot-request": WireMessage(.snapshotRequest(theme: "work"), sequence: 9, sentAt: now),
     "snapshot-reply": WireMessage(.snapshotReply(document: #"{"sequence":1207}"#), sequence: 1207, sentAt: now),
     "alert-ack": WireMessage(.alertAck(document: #"{"by":"bureau","key":"milestone-lagging:bvs-werksferen","reason":"werkgevers benaderd","until":"2023-07-01"}"#), sequence: 10, sentAt: now),
     "alert-ack-reply": WireMessage(.alertAckReply(document: #"{"ok":true}"#), sequence: 10, sentAt: now),
     "alert-transition": WireMessage(.alertTransition(document: #"{"alert":"lagging:bvs-werksferen","to":"firing"}"#), sequence: 1208, sentAt: now),
     "status-change": WireMessage(.statusChange(document: #"{"item":"bvs-werksferen","status":"lagging"}"#), sequence: 1209, sentAt: now),
-    "stream-heartbeat": WireMessage(.streamHeartbeat, sequence: 1209, sentAt: now),
+    "stream-heartbeat": WireMessage(.streamHeartbeat(document: nil), sequence: 1209, sentAt: now),
 ]
 
 @Suite("Wire codec")
@@ -254,7 +254,7 @@ struct ValidatorTests {
         (ValidatorTests.progress(value: 1000), "work", .valueOutOfRange),
         (ValidatorTests.progress(item: "bvs-do-vastgesteld", value: 0.5), "work", .valueOutOfRange),
         (ValidatorTests.progress(asOf: "2019-01-01"), "work", .outsideHorizon),
-        (.welcome(Welcome(ackedThrough: 1, planVersion: 1)), "work", .wrongDirection),
+        (.welcome(Welcome(settledThrough: 1, planVersion: 1)), "work", .wrongDirection),
     ] as [(Payload, String, ReasonCode)])
     func refused(payload: Payload, identity: String, code: ReasonCode) {
         #expect {

@@ -24,7 +24,7 @@ FIELDS = {
     "period_start": (5, "str"), "period_end": (6, "str"), "reported_at": (7, "i64"),
     "note": (8, "str"), "reporter": (9, "str"), "plan_version": (10, "u64"),
     "service": (11, "str"), "last_sequence": (12, "u64"), "outbox_depth": (13, "u64"),
-    "acked_through": (14, "u64"), "reason": (15, "u16"), "detail": (16, "str"),
+    "settled_through": (14, "u64"), "reason": (15, "u16"), "detail": (16, "str"),
     "document": (17, "str"), "filter_theme": (18, "str"), "refused_sequence": (19, "u64"),
 }
 TAGS = {tag: (name, kind) for name, (tag, kind) in FIELDS.items()}
@@ -100,10 +100,10 @@ GOLDEN = [
     ("indicator-measurement", INDICATOR_MEASUREMENT, 7, payload(
         ("theme", "health"), ("item", "gelukkig"), ("value", 82.0), ("period_start", "2013-01-01"),
         ("period_end", "2022-12-31"), ("reported_at", REPORTED))),
-    ("ack", ACK, 0, payload(("acked_through", 42))),
+    ("ack", ACK, 0, payload(("settled_through", 42))),
     ("nack", NACK, 0, payload(("refused_sequence", 43), ("reason", 300),
                              ("detail", "`saffierflat-inhuzing` is not in the plan"))),
-    ("welcome", WELCOME, 0, payload(("acked_through", 41), ("plan_version", 1))),
+    ("welcome", WELCOME, 0, payload(("settled_through", 41), ("plan_version", 1))),
     ("snapshot-request", SNAPSHOT_REQUEST, 9, payload(("filter_theme", "work"))),
     ("snapshot-reply", SNAPSHOT_REPLY, 1207, payload(("document", '{"sequence":1207}'))),
     ("alert-ack", ALERT_ACK, 10, payload(("document", '{"by":"bureau","key":"milestone-lagging:bvs-werksferen","reason":"werkgevers benaderd","until":"2023-07-01"}'))),

@@ -70,7 +70,7 @@ struct ThemeCommand: AsyncParsableCommand {
             let s = try Outbox(path: path).summary()
             print("theme \(theme) — outbox \(path)")
             print("  reports       \(s.lastSequence) (last sequence)")
-            print("  acknowledged  \(s.acked) (aggregator has everything through \(s.ackedThrough))")
+            print("  acknowledged  \(s.acked) (aggregator has everything through \(s.settledThrough))")
             print("  pending       \(s.pending)")
             print("  refused       \(s.refused.count)")
             if let t = s.lastContact {
