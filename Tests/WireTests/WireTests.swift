@@ -44,6 +44,7 @@ let goldenExpected: [String: WireMessage] = [
     "welcome": WireMessage(.welcome(Welcome(settledThrough: 41, planVersion: 1)), sequence: 0, sentAt: now),
     "snapshot-request": WireMessage(.snapshotRequest(theme: "work"), sequence: 9, sentAt: now),
     "snapshot-reply": WireMessage(.snapshotReply(document: #"{"sequence":1207}"#), sequence: 1207, sentAt: now),
+    "snapshot-error": WireMessage(.snapshotError(reason: .unknownTheme, detail: "filter_theme `wrk` is not a theme of the plan; did you mean `work`?"), sequence: 9, sentAt: now),
     "alert-ack": WireMessage(.alertAck(document: #"{"by":"bureau","key":"milestone-lagging:bvs-werksferen","reason":"werkgevers benaderd","until":"2023-07-01"}"#), sequence: 10, sentAt: now),
     "alert-ack-reply": WireMessage(.alertAckReply(document: #"{"ok":true}"#), sequence: 10, sentAt: now),
     "alert-transition": WireMessage(.alertTransition(document: #"{"alert":"lagging:bvs-werksferen","to":"firing"}"#), sequence: 1208, sentAt: now),

@@ -15,7 +15,7 @@ VERSION = 1
 HELLO, HEARTBEAT = 0x01, 0x02
 MILESTONE_PROGRESS, INDICATOR_MEASUREMENT = 0x10, 0x11
 ACK, NACK, WELCOME = 0x20, 0x21, 0x22
-SNAPSHOT_REQUEST, SNAPSHOT_REPLY, ALERT_ACK, ALERT_ACK_REPLY = 0x30, 0x31, 0x32, 0x33
+SNAPSHOT_REQUEST, SNAPSHOT_REPLY, ALERT_ACK, ALERT_ACK_REPLY, SNAPSHOT_ERROR = 0x30, 0x31, 0x32, 0x33, 0x34
 ALERT_TRANSITION, STATUS_CHANGE, STREAM_HEARTBEAT = 0x40, 0x41, 0x42
 
 # Field tags and how each is encoded
@@ -106,6 +106,7 @@ GOLDEN = [
     ("welcome", WELCOME, 0, payload(("settled_through", 41), ("plan_version", 1))),
     ("snapshot-request", SNAPSHOT_REQUEST, 9, payload(("filter_theme", "work"))),
     ("snapshot-reply", SNAPSHOT_REPLY, 1207, payload(("document", '{"sequence":1207}'))),
+    ("snapshot-error", SNAPSHOT_ERROR, 9, payload(("reason", 301), ("detail", "filter_theme `wrk` is not a theme of the plan; did you mean `work`?"))),
     ("alert-ack", ALERT_ACK, 10, payload(("document", '{"by":"bureau","key":"milestone-lagging:bvs-werksferen","reason":"werkgevers benaderd","until":"2023-07-01"}'))),
     ("alert-ack-reply", ALERT_ACK_REPLY, 10, payload(("document", '{"ok":true}'))),
     ("alert-transition", ALERT_TRANSITION, 1208, payload(("document", '{"alert":"lagging:bvs-werksferen","to":"firing"}'))),
