@@ -128,6 +128,7 @@ let package = Package(
                 "Demo",
                 "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

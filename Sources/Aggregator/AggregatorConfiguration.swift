@@ -10,6 +10,9 @@ public struct AggregatorConfiguration: Sendable {
     public var keyPair: CurveKeyPair?
     /// Trusted client keys and the identity each authenticates as (theme ids).
     public var trustedKeys: [CurvePublicKey: String] = [:]
+    /// Operator identities (`operator:NAME`) → the themes each may acknowledge; an
+    /// operator not listed may acknowledge every theme's alerts.
+    public var operatorScopes: [String: Set<String>] = [:]
     /// Accept unencrypted, unauthenticated connections. Only with an explicit flag.
     public var plain = false
     /// The SQLite file.

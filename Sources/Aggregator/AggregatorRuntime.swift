@@ -16,12 +16,15 @@ public final class AggregatorRuntime: Sendable {
     public let index: PlanIndex
     public let clock: any KoersClock
     public let logger: Logger
+    /// Who may do what (roles); its operator scopes change on a key reload.
+    public let access: Access
 
     public init(configuration c: AggregatorConfiguration, clock: any KoersClock = SystemClock(), logger: Logger) throws {
         configuration = c
         self.clock = clock
         self.logger = logger
         context = try Context()
+        access = Access(scopes: c.operatorScopes)
         if c.plain {
             authenticator = nil
         } else {
@@ -29,7 +32,7 @@ public final class AggregatorRuntime: Sendable {
                 throw ZMQError(code: .noAuthenticator, operation: "aggregator start",
                                message: "the aggregator needs its key pair (keys/aggregator.key_secret) or an explicit --plain")
             }
-            authenticator = try ZAPAuthenticator(context: context, allow: c.trustedKeys, logger: logger)
+            authenticator = try ZAPAuthenticator(context: context, allow: c.trustedKeys, logger: logger, admits: Access.admits)
         }
         store = try ReportStore(path: c.storePath)
         let started = ContinuousClock.now
@@ -39,13 +42,21 @@ public final class AggregatorRuntime: Sendable {
         try store.startCheckpoints(every: c.checkpointInterval)
     }
 
-    /// A server socket: CURVE with the authenticator, or plain when configured so.
-    func serverSocket(_ type: SocketType) throws -> Socket {
+    /// A server socket for one channel: CURVE with the authenticator and the channel's
+    /// ZAP domain (which decides the roles admitted), or plain when configured so.
+    func serverSocket(_ type: SocketType, for channel: Access.Channel) throws -> Socket {
         let s = try context.socket(type)
         if let zap = authenticator, let keys = configuration.keyPair {
-            try s.makeCurveServer(secretKey: keys.secretKey, authenticator: zap)
+            try s.makeCurveServer(secretKey: keys.secretKey, authenticator: zap, domain: channel.rawValue)
         }
         return s
+    }
+
+    /// Replaces the trusted keys and operator scopes (SIGHUP): new connections are
+    /// judged by the new list; connections already made stay until they close.
+    public func reloadTrust(keys: [CurvePublicKey: String], scopes: [String: Set<String>]) {
+        authenticator?.replaceAllowList(keys)
+        access.replaceScopes(scopes)
     }
 
     /// Ends the runtime after the services stopped: authenticator, then context.

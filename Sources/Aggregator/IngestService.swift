@@ -23,7 +23,7 @@ public final class IngestService: Service, Sendable {
         if c.plain {
             logger.critical("PLAIN MODE: the ingest channel accepts unencrypted, unauthenticated reports; never use this outside a test")
         }
-        let router = try runtime.serverSocket(.router)
+        let router = try runtime.serverSocket(.router, for: .ingest)
         try router.set(.routerMandatory, true)
         try router.set(.linger, .milliseconds(500))
         try router.set(.receiveHighWaterMark, 100_000)

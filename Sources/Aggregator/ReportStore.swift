@@ -117,7 +117,56 @@ public final class ReportStore: Sendable {
             // cost a B-tree insert per report on the ingest path.
             try db.execute(sql: "DROP INDEX IF EXISTS reports_item")
         }
+        migrator.registerMigration("v5-acknowledgements") { db in
+            // Every acknowledgement, with the key that made it, the person it names and
+            // why: the stream carries the transition, this table is the log of decisions.
+            try db.execute(sql: """
+                CREATE TABLE acknowledgements (
+                    seq INTEGER PRIMARY KEY,
+                    alert TEXT NOT NULL,
+                    identity TEXT NOT NULL,
+                    by TEXT,
+                    reason TEXT NOT NULL,
+                    until TEXT,
+                    date TEXT NOT NULL,
+                    at INTEGER NOT NULL
+                );
+                """)
+        }
         try migrator.migrate(db)
+    }
+
+    /// One acknowledgement as recorded: the alert, the operator key's identity, the
+    /// person it names, why, until when, the programme date and the wall-clock time.
+    public struct AcknowledgementRecord: Sendable, Equatable {
+        public var alert: String
+        public var identity: String
+        public var by: String?
+        public var reason: String
+        public var until: String?
+        public var date: String
+        public init(alert: String, identity: String, by: String?, reason: String, until: String?, date: String) {
+            self.alert = alert; self.identity = identity; self.by = by; self.reason = reason; self.until = until; self.date = date
+        }
+    }
+
+    /// Appends the stream messages of an acknowledgement and its log entry in one
+    /// transaction; the entry is keyed by the stream sequence of its transition.
+    public func appendAcknowledgement(_ ack: AcknowledgementRecord, stream records: [StreamRecord], at: Int64) throws {
+        try db.write { db in
+            try Self.insert(records, at: at, into: db)
+            try db.execute(sql: "INSERT INTO acknowledgements (seq, alert, identity, by, reason, until, date, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [Int64(records.last?.sequence ?? 0), ack.alert, ack.identity, ack.by, ack.reason, ack.until, ack.date, at])
+        }
+    }
+
+    /// Each stream topic's latest sequence (for the per-topic `previous` links).
+    public func lastTopicSequences() throws -> [String: UInt64] {
+        try db.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT topic, MAX(seq) AS seq FROM stream GROUP BY topic").map {
+                ($0["topic"] as String, UInt64($0["seq"] as Int64))
+            })
+        }
     }
 
     /// Copies the write-ahead log into the database every `interval` from a thread and a

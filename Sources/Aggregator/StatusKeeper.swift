@@ -14,7 +14,10 @@ public actor StatusKeeper {
     let store: ReportStore
     let clock: any KoersClock
     let logger: Logger
+    nonisolated let planThemes: [String]
     public private(set) var sequence: UInt64
+    /// Each topic's latest stream sequence: the `previous` of its next message.
+    public private(set) var topics: [String: UInt64]
     let events: AsyncStream<StreamEvent>.Continuation
     /// The stream, in sequence order, for the publisher.
     public nonisolated let stream: AsyncStream<StreamEvent>
@@ -38,9 +41,11 @@ public actor StatusKeeper {
         alerts.restore(try store.openAlerts())
         self.alerts = alerts
         self.store = store
+        self.planThemes = index.plan.themes.map(\.id)
         self.clock = clock
         self.logger = logger
         self.sequence = try store.lastStreamSequence()
+        self.topics = try store.lastTopicSequences()
         (stream, events) = AsyncStream.makeStream(of: StreamEvent.self, bufferingPolicy: .unbounded)
         // Alerts for what already holds at start (an item overdue before any report
         // arrives); restored open alerts are kept, not announced again. In chunks: a
@@ -57,7 +62,8 @@ public actor StatusKeeper {
             out.reserveCapacity(transitions.count)
             for t in transitions {
                 sequence += 1
-                out.append(Self.event(t, sequence: sequence))
+                let topic = Self.topic(of: t)
+                out.append(Self.event(t, sequence: sequence, previous: topics.updateValue(sequence, forKey: topic) ?? 0))
             }
             try store.appendStream(out, at: clock.now())
             for e in out { events.yield(e.forPublishing) }
@@ -93,16 +99,31 @@ public actor StatusKeeper {
         try publish(changes: changes, transitions: alerts.itemsChanged(changes, engine: engine) + alerts.daily(engine: engine))
     }
 
-    /// An operator acknowledges an alert.
-    public func acknowledge(key: String, by: String, reason: String, until: PlanDate?) throws -> Result<Void, AlertError> {
+    /// An operator acknowledges an alert: the transition is published and the
+    /// acknowledgement logged with the key's identity, in one transaction.
+    ///
+    /// - Parameters:
+    ///   - identity: the authenticated key (`operator:NAME`; `operator` in plain mode).
+    ///   - person: who, as the person at the keyboard names themselves (optional).
+    public func acknowledge(key: String, identity: String, person: String?, reason: String, until: PlanDate?) throws -> Result<AlertTransition, AlertError> {
+        let by = [identity, person].compactMap { $0 }.joined(separator: "/")
         do {
             let t = try alerts.acknowledge(key, Acknowledgement(by: by, reason: reason, until: until), today: engine.today)
-            try publish(changes: [], transitions: [t])
-            return .success(())
+            let out = numbered(changes: [], transitions: [t])
+            try store.appendAcknowledgement(.init(alert: key, identity: identity, by: person, reason: reason, until: until?.iso, date: engine.today.iso),
+                                            stream: out, at: clock.now())
+            for e in out { events.yield(e.forPublishing) }
+            return .success(t)
         } catch let e as AlertError {
             return .failure(e)
         }
     }
+
+    /// The theme of an open alert (nil: no such open alert, or a programme alert).
+    public func openAlert(_ key: String) -> Alert? { alerts.openAlerts.first { $0.key == key } }
+
+    /// Whether `theme` is a theme of the plan, and if not, the closest ids.
+    public nonisolated var themeIDs: [String] { planThemes }
 
     /// Stores and publishes the stream messages for changes and transitions.
     func publish(changes: [StatusEngine.Change], transitions: [AlertTransition]) throws {
@@ -118,28 +139,40 @@ public actor StatusKeeper {
         out.reserveCapacity(changes.count + transitions.count)
         for c in changes {
             sequence += 1
+            // Items, and the goals and interventions inside a theme, go on the theme's
+            // topic; areas and the programme on `status.programme`.
+            let topic = "status.\(engine.theme(ofNode: c.item) ?? "programme")"
+            let previous = topics.updateValue(sequence, forKey: topic) ?? 0
             let doc = StreamDocuments.StatusChange(sequence: sequence, date: engine.today, item: c.item, from: c.from, to: c.to.state,
-                                                   why: c.to.evidence.summary, evidence: c.to.evidence, progress: c.to.progress)
-            let theme = c.item.hasPrefix("theme:") ? String(c.item.dropFirst(6)) : (engine.themeOf(c.item) ?? "programme")
-            out.append(StreamEvent(sequence: sequence, type: .statusChange, topic: "status.\(theme)", document: StreamDocuments.encode(doc)))
+                                                   why: c.to.evidence.summary, evidence: c.to.evidence, progress: c.to.progress,
+                                                   topic: topic, previous: previous)
+            out.append(StreamEvent(sequence: sequence, type: .statusChange, topic: topic, document: StreamDocuments.encode(doc)))
         }
         for t in transitions {
             sequence += 1
-            out.append(Self.event(t, sequence: sequence))
+            out.append(Self.event(t, sequence: sequence, previous: topics.updateValue(sequence, forKey: Self.topic(of: t)) ?? 0))
         }
         return out
     }
 
+    /// The topic of an alert transition: `alert.<theme>.<severity>`.
+    static func topic(of t: AlertTransition) -> String { "alert.\(t.alert.theme ?? "programme").\(t.alert.severity.rawValue)" }
+
     /// An alert transition as a numbered stream message.
-    static func event(_ t: AlertTransition, sequence: UInt64) -> StreamEvent {
-        let doc = StreamDocuments.AlertTransitionDocument(sequence: sequence, date: t.date, key: t.key, from: t.from, to: t.to, alert: t.alert)
+    static func event(_ t: AlertTransition, sequence: UInt64, previous: UInt64) -> StreamEvent {
+        let topic = topic(of: t)
+        let doc = StreamDocuments.AlertTransitionDocument(sequence: sequence, date: t.date, key: t.key, from: t.from, to: t.to, alert: t.alert,
+                                                          topic: topic, previous: previous)
         let alert = StreamDocuments.encode(t.alert)
-        return StreamEvent(sequence: sequence, type: .alertTransition, topic: "alert.\(t.alert.theme ?? "programme").\(t.alert.severity.rawValue)",
+        return StreamEvent(sequence: sequence, type: .alertTransition, topic: topic,
                            document: StreamDocuments.encode(doc, alertJSON: alert), alert: (t.key, t.to == .resolved ? nil : alert))
     }
 
     /// The current state, and the sequence it holds at.
     public func snapshot(theme: String?) -> StreamDocuments.Snapshot {
-        StreamDocuments.Snapshot(engine: engine, alerts: alerts.openAlerts, sequence: sequence, theme: theme)
+        StreamDocuments.Snapshot(engine: engine, alerts: alerts.openAlerts, sequence: sequence, theme: theme, topics: topics)
     }
+
+    /// What a stream heartbeat says: the last sequence, and each topic's.
+    public func heartbeat() -> StreamDocuments.Heartbeat { StreamDocuments.Heartbeat(sequence: sequence, topics: topics) }
 }

@@ -21,11 +21,11 @@ public final class StreamService: Service, Sendable {
 
     func serve() async throws {
         let c = runtime.configuration, logger = runtime.logger, keeper = runtime.keeper, clock = runtime.clock
-        let pubSocket = try runtime.serverSocket(.pub)
+        let pubSocket = try runtime.serverSocket(.pub, for: .stream)
         try pubSocket.set(.sendHighWaterMark, 100_000)
         try pubSocket.set(.linger, .milliseconds(200))
         let streamEndpoint = try pubSocket.bind(c.streamEndpoint)
-        let routerSocket = try runtime.serverSocket(.router)
+        let routerSocket = try runtime.serverSocket(.router, for: .snapshot)
         try routerSocket.set(.routerMandatory, true)
         try routerSocket.set(.linger, .milliseconds(200))
         try routerSocket.set(.maxMessageSize, 64 << 10)
@@ -62,38 +62,25 @@ public final class StreamService: Service, Sendable {
                     }
                     let quiet = lastPublish.age >= c.streamHeartbeat
                     if quiet {
-                        let seq = await keeper.sequence
-                        let env = Envelope(type: .streamHeartbeat, sequence: seq, sentAt: clock.now())
-                        try await pub.send(Message([Frame("hb"), Frame(env.bytes), Frame(codec.encodePayload(.streamHeartbeat(document: nil)))]))
+                        // The last sequence of the stream and of every topic, so that a
+                        // subscriber to some topics can tell whether it missed one of theirs.
+                        let hb = await keeper.heartbeat()
+                        let env = Envelope(type: .streamHeartbeat, sequence: hb.sequence, sentAt: clock.now())
+                        let payload = codec.encodePayload(.streamHeartbeat(document: StreamDocuments.encode(hb)))
+                        try await pub.send(Message([Frame("hb"), Frame(env.bytes), Frame(payload)]))
                         lastPublish.touch()
                     }
                 }
             }
-            // Snapshots and acknowledgements.
+            // Snapshots and acknowledgements, one request at a time.
             group.addTask {
+                let responder = SnapshotResponder(keeper: keeper, access: self.runtime.access)
                 for try await m in router.messages {
-                    guard m.count == 3 else { continue }
-                    let routing = m[0]
-                    let reply: Payload
-                    var requestID: UInt64 = 0
-                    do {
-                        // An operator stamps sent_at with its own clock, which may differ from a simulated one.
-                        let msg = try codec.decode(envelope: m[1].bytes, payload: m[2].bytes, now: Int64.max / 2)
-                        requestID = msg.envelope.sequence
-                        switch msg.payload {
-                        case .snapshotRequest(let theme):
-                            let snap = await keeper.snapshot(theme: theme)
-                            reply = .snapshotReply(document: StreamDocuments.encode(snap))
-                            requestID = snap.sequence
-                        case .alertAck(let doc):
-                            reply = .alertAckReply(document: await Self.acknowledge(doc, identity: m[1].userID, keeper: keeper))
-                        default:
-                            reply = .alertAckReply(document: StreamDocuments.encode(["ok": "false", "error": "\(msg.envelope.type) is not accepted here"]))
-                        }
-                    } catch {
-                        reply = .alertAckReply(document: StreamDocuments.encode(["ok": "false", "error": "\(error)"]))
+                    guard let (routing, id, reply) = await responder.reply(to: m) else { continue }
+                    if case .snapshotError(let code, let detail) = reply {
+                        logger.notice("snapshot channel request refused", metadata: ["reason": "\(code)", "detail": "\(detail)", "identity": "\(m.count > 1 ? m[1].userID ?? "-" : "-")"])
                     }
-                    let env = Envelope(type: reply.type, sequence: requestID, sentAt: clock.now())
+                    let env = Envelope(type: reply.type, sequence: id, sentAt: clock.now())
                     try? await router.send(Message([routing, Frame(env.bytes), Frame(codec.encodePayload(reply))]))
                 }
             }
@@ -103,29 +90,6 @@ public final class StreamService: Service, Sendable {
         await pub.close()
         await router.close()
         logger.info("stream stopped")
-    }
-
-    static func acknowledge(_ doc: String, identity: String?, keeper: StatusKeeper) async -> String {
-        guard let req = try? JSONDecoder().decode(StreamDocuments.AckRequest.self, from: Data(doc.utf8)) else {
-            return #"{"error":"the document must be {\"key\", \"by\", \"reason\", \"until\"}","ok":false}"#
-        }
-        guard !req.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-            return #"{"error":"an acknowledgement needs a reason","ok":false}"#
-        }
-        var until: PlanDate?
-        if let u = req.until {
-            guard let d = PlanDate(iso: u) else { return #"{"error":"until must be YYYY-MM-DD","ok":false}"# }
-            until = d
-        }
-        let who = [identity, req.by].compactMap { $0 }.joined(separator: "/")
-        do {
-            switch try await keeper.acknowledge(key: req.key, by: who.isEmpty ? "operator" : who, reason: req.reason, until: until) {
-            case .success: return #"{"ok":true}"#
-            case .failure(let e): return StreamDocuments.encode(StreamDocuments.AckReply(ok: false, error: e.message))
-            }
-        } catch {
-            return StreamDocuments.encode(StreamDocuments.AckReply(ok: false, error: "\(error)"))
-        }
     }
 
 }

@@ -48,7 +48,7 @@ public final class DemoRunner: @unchecked Sendable {
         try? fm.removeItem(atPath: options.directory)
         for d in [keys, data, logs] { try fm.createDirectory(atPath: d, withIntermediateDirectories: true) }
         let themes = plan.themes.map(\.id)
-        for name in ["aggregator", "operator"] + themes { try CurveKeyFile.write(try CurveKeyPair.generate(), identity: name, directory: keys) }
+        for name in ["aggregator", "operator:bureau"] + themes { try CurveKeyFile.write(try CurveKeyPair.generate(), identity: name, directory: keys) }
         let ports = try (0..<3).map { _ in try ZeroMQ.unusedLoopbackPort() }
         let ingest = "tcp://127.0.0.1:\(ports[0])", stream = "tcp://127.0.0.1:\(ports[1])", snapshot = "tcp://127.0.0.1:\(ports[2])"
         let days = Double(scenario.start.days(to: scenario.end))
@@ -68,7 +68,7 @@ public final class DemoRunner: @unchecked Sendable {
         say("  started the aggregator and \(themes.count) theme services (pids \(children.values.map { String($0.processIdentifier) }.sorted().joined(separator: ", ")))")
 
         let client = try OperatorClient(snapshotEndpoint: snapshot, streamEndpoint: stream,
-                                        keys: try CurveKeyFile.read(keys + "/operator.key_secret").keyPair,
+                                        keys: try CurveKeyFile.read(keys + "/operator.bureau.key_secret").keyPair,
                                         serverKey: try CurveKeyFile.read(keys + "/aggregator.key").publicKey)
         let watcher = StreamWatcher(say: say, quiet: options.quiet, renderer: StatusRenderer(colour: options.colour), plan: plan)
         let follow = Task { await watcher.watch(client) }

@@ -109,6 +109,37 @@ public final class StoreHistory: Sendable {
         }
     }
 
+    /// One recorded acknowledgement (the `acknowledgements` table).
+    public struct Acknowledgement: Sendable, Codable, Equatable {
+        /// The stream sequence of the transition it caused.
+        public var sequence: UInt64
+        public var alert: String
+        /// The key that made it: `operator:NAME`.
+        public var identity: String
+        /// The person, as they named themselves (`koers ack --by`).
+        public var by: String?
+        public var reason: String
+        public var until: String?
+        /// The programme date it was made on.
+        public var date: String
+        /// Wall-clock time, ms since the Unix epoch.
+        public var at: Int64
+    }
+
+    /// Every acknowledgement, oldest first; only those of `alert` when given. A store
+    /// from before the log (schema v5) has none.
+    public func acknowledgements(alert: String? = nil) throws -> [Acknowledgement] {
+        try db.read { db in
+            guard try db.tableExists("acknowledgements") else { return [] }
+            let sql = "SELECT seq, alert, identity, by, reason, until, date, at FROM acknowledgements"
+                + (alert == nil ? "" : " WHERE alert = ?") + " ORDER BY seq"
+            return try Row.fetchAll(db, sql: sql, arguments: alert.map { [$0] } ?? []).map {
+                Acknowledgement(sequence: UInt64($0["seq"] as Int64), alert: $0["alert"], identity: $0["identity"], by: $0["by"],
+                                reason: $0["reason"], until: $0["until"], date: $0["date"], at: $0["at"])
+            }
+        }
+    }
+
     /// Refusal counts per reason code.
     public func refusalCounts() throws -> [ReasonCode: Int] {
         try db.read { db in

@@ -51,7 +51,9 @@ public final class OperatorClient: Sendable {
             throw error
         }
         guard reply.count == 2 else { throw OperatorError("unexpected reply with \(reply.count) frames") }
-        return try codec.decode(envelope: reply[0].bytes, payload: reply[1].bytes, now: Int64.max / 2)
+        let m = try codec.decode(envelope: reply[0].bytes, payload: reply[1].bytes, now: Int64.max / 2)
+        if case .snapshotError(let code, let detail) = m.payload { throw OperatorError.refused(code, detail) }
+        return m
     }
 
     /// The current state.
@@ -67,7 +69,7 @@ public final class OperatorClient: Sendable {
         let m = try request(.alertAck(document: doc), timeout: .seconds(5))
         guard case .alertAckReply(let answer) = m.payload else { throw OperatorError("unexpected \(m.envelope.type)") }
         let a = try JSONDecoder().decode(StreamDocuments.AckReply.self, from: Data(answer.utf8))
-        if !a.ok { throw OperatorError(a.error ?? "refused") }
+        if !a.ok { throw OperatorError(a.error ?? "refused") }  // a 1.0 aggregator
     }
 
     /// What the stream delivers.
@@ -102,12 +104,25 @@ public final class OperatorClient: Sendable {
         }
     }
 
+    /// The topics a follower of `theme` subscribes to (all, when nil), and whether a
+    /// topic is one of them. A prefix subscription also matches longer theme ids
+    /// (`status.work` matches `status.work-x`), so topics are compared whole.
+    static func wanted(_ topic: String, theme: String?) -> Bool {
+        guard let theme else { return true }
+        return topic == "status.\(theme)" || topic.hasPrefix("alert.\(theme).")
+    }
+
     func followOnce(theme: String?, silence: Duration, _ out: AsyncThrowingStream<Event, Error>.Continuation) async throws {
         let sub = try context.socket(.sub)
         try secure(sub)
         try sub.set(.linger, .after(.zero))
         try sub.set(.receiveHighWaterMark, 100_000)
-        try sub.subscribe()
+        if let theme {
+            // One theme's topics and the heartbeats, which carry every topic's sequence.
+            for prefix in ["status.\(theme)", "alert.\(theme).", "hb"] { try sub.subscribe(prefix) }
+        } else {
+            try sub.subscribe()
+        }
         try sub.connect(streamEndpoint)
         let stream = AsyncSocket(sub)
         defer { Task<Void, Never> { await stream.close() } }
@@ -115,7 +130,7 @@ public final class OperatorClient: Sendable {
         let snapshotTask: Task<StreamDocuments.Snapshot, Error> = Task.detached { try self.snapshot(theme: theme, timeout: .seconds(5)) }
         let snap: StreamDocuments.Snapshot = try await snapshotTask.value
         out.yield(.snapshot(snap))
-        var next = snap.sequence + 1
+        var gaps = GapDetector(snapshot: snap, theme: theme)
         var iterator = stream.messages.makeAsyncIterator()
         // A silent stream (the aggregator gone, the network cut) is closed by this
         // watchdog, which ends the iteration below and makes the caller reconnect.
@@ -137,28 +152,76 @@ public final class OperatorClient: Sendable {
             guard m.count == 3 else { continue }
             let msg = try codec.decode(envelope: m[1].bytes, payload: m[2].bytes, now: Int64.max / 2)
             let seq = msg.envelope.sequence
+            let topic: String = m[0].string ?? ""
             switch msg.payload {
-            case .streamHeartbeat:
-                if seq >= next { out.yield(.gap(expected: next, got: seq)); return }
+            case .streamHeartbeat(let doc):
+                let hb = doc.flatMap { try? JSONDecoder().decode(StreamDocuments.Heartbeat.self, from: Data($0.utf8)) }
+                if let (expected, got) = gaps.heartbeat(sequence: seq, document: hb) { out.yield(.gap(expected: expected, got: got)); return }
                 out.yield(.heartbeat(seq))
-                continue
-            case .statusChange(let doc), .alertTransition(let doc):
-                if seq < next { continue }  // already in the snapshot
-                if seq > next { out.yield(.gap(expected: next, got: seq)); return }
-                next = seq + 1
-                if case .statusChange = msg.payload {
-                    let d = try JSONDecoder().decode(StreamDocuments.StatusChange.self, from: Data(doc.utf8))
-                    let topic: String = m[0].string ?? ""
-                    let wanted: Bool = theme.map { topic.hasPrefix("status." + $0) } ?? true
-                    if wanted { out.yield(.status(d)) }
-                } else {
-                    let d = try JSONDecoder().decode(StreamDocuments.AlertTransitionDocument.self, from: Data(doc.utf8))
-                    if theme == nil || d.alert.theme == theme { out.yield(.alert(d)) }
+            case .statusChange(let doc):
+                let d = try JSONDecoder().decode(StreamDocuments.StatusChange.self, from: Data(doc.utf8))
+                switch gaps.message(topic: topic, sequence: seq, previous: d.previous) {
+                case .seen: continue
+                case .gap(let expected): out.yield(.gap(expected: expected, got: seq)); return
+                case .new: if Self.wanted(topic, theme: theme) { out.yield(.status(d)) }
+                }
+            case .alertTransition(let doc):
+                let d = try JSONDecoder().decode(StreamDocuments.AlertTransitionDocument.self, from: Data(doc.utf8))
+                switch gaps.message(topic: topic, sequence: seq, previous: d.previous) {
+                case .seen: continue
+                case .gap(let expected): out.yield(.gap(expected: expected, got: seq)); return
+                case .new: if Self.wanted(topic, theme: theme) { out.yield(.alert(d)) }
                 }
             default:
                 continue
             }
         }
+    }
+}
+
+/// Tells a lost stream message from one not subscribed to (`docs/protocol.md` §7.2).
+///
+/// Unfiltered, the stream sequence itself must run without a hole. Filtered to some
+/// topics, each message names the previous sequence on its topic, and each heartbeat
+/// every topic's latest: a message whose `previous` is beyond the last one seen on its
+/// topic, or a heartbeat naming a later sequence for a subscribed topic, means a lost
+/// message.
+struct GapDetector {
+    let theme: String?
+    /// Unfiltered: the next sequence expected.
+    var next: UInt64
+    /// Filtered: the latest sequence seen (or in the snapshot) per topic.
+    var last: [String: UInt64]
+
+    init(snapshot: StreamDocuments.Snapshot, theme: String?) {
+        self.theme = theme
+        next = snapshot.sequence + 1
+        last = snapshot.topics ?? [:]
+    }
+
+    enum Verdict: Equatable { case new, seen, gap(expected: UInt64) }
+
+    mutating func message(topic: String, sequence: UInt64, previous: UInt64?) -> Verdict {
+        guard theme != nil, let previous else {
+            if sequence < next { return .seen }
+            if sequence > next { return .gap(expected: next) }
+            next = sequence + 1
+            return .new
+        }
+        let known = last[topic] ?? 0
+        if sequence <= known { return .seen }
+        if previous > known { return .gap(expected: previous) }
+        last[topic] = sequence
+        return .new
+    }
+
+    /// The gap a heartbeat reveals, as (expected, got), or nil.
+    mutating func heartbeat(sequence: UInt64, document: StreamDocuments.Heartbeat?) -> (UInt64, UInt64)? {
+        guard let theme, let document else { return sequence >= next ? (next, sequence) : nil }
+        for (topic, seq) in document.topics where OperatorClient.wanted(topic, theme: theme) && seq > (last[topic] ?? 0) {
+            return ((last[topic] ?? 0) + 1, seq)
+        }
+        return nil
     }
 }
 
@@ -172,5 +235,14 @@ final class LastSeen: Sendable {
 /// An operator command that cannot be done, with what to do.
 public struct OperatorError: Error, CustomStringConvertible, Sendable {
     public var description: String
+    /// The aggregator's reason code, when it refused the request (SNAPSHOT_ERROR).
+    public var code: ReasonCode?
     public init(_ d: String) { description = d }
+
+    /// The aggregator refused a request: its code and sentence.
+    static func refused(_ code: ReasonCode, _ detail: String) -> OperatorError {
+        var e = OperatorError("the aggregator refused: \(code): \(detail)")
+        e.code = code
+        return e
+    }
 }

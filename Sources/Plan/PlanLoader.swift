@@ -449,7 +449,7 @@ extension FundingLine.Recurrence: CaseIterableByName {}
 extension Revision.Change.Field: CaseIterableByName {}
 
 /// The allowed key nearest to a misspelt one, if it is near enough to be a typo.
-func closest(_ word: String, among options: Set<String>) -> String? {
+public func closest(_ word: String, among options: Set<String>) -> String? {
     let best = options.map { ($0, editDistance(word, $0)) }.min { ($0.1, $0.0) < ($1.1, $1.0) }
     guard let best, best.1 <= max(2, word.count / 3) else { return nil }
     return best.0

@@ -161,9 +161,11 @@ extension JSONText {
             if let e = d.evidence { w.key("evidence"); w.write(e) }
             w.member("from", d.from?.rawValue)
             w.key("item"); w.string(d.item)
+            if let p = d.previous { w.key("previous"); w.integer(p) }
             w.member("progress", d.progress)
             w.key("sequence"); w.integer(d.sequence)
             w.key("to"); w.string(d.to.rawValue)
+            w.member("topic", d.topic)
             w.key("why"); w.string(d.why)
         }
     }
@@ -175,8 +177,10 @@ extension JSONText {
             w.key("date"); w.string(d.date.iso)
             w.member("from", d.from?.rawValue)
             w.key("key"); w.string(d.key)
+            if let p = d.previous { w.key("previous"); w.integer(p) }
             w.key("sequence"); w.integer(d.sequence)
             w.key("to"); w.string(d.to.rawValue)
+            w.member("topic", d.topic)
         }
     }
 
@@ -197,6 +201,18 @@ extension JSONText {
             }
             w.key("sequence"); w.integer(s.sequence)
             w.key("silentThemes"); w.array(s.silentThemes) { w, t in w.string(t) }
+            if let topics = s.topics { w.key("topics"); w.write(topics) }
+        }
+    }
+
+    mutating func write(_ topics: [String: UInt64]) {
+        object { w in for (k, v) in topics.sorted(by: { $0.key < $1.key }) { w.key(k); w.integer(v) } }
+    }
+
+    mutating func write(_ h: StreamDocuments.Heartbeat) {
+        object { w in
+            w.key("sequence"); w.integer(h.sequence)
+            w.key("topics"); w.write(h.topics)
         }
     }
 }
@@ -207,6 +223,7 @@ extension StreamDocuments {
     public static func encode(_ a: Alert) -> String { var w = JSONText(); w.write(a); return w.string }
     /// A transition whose alert is already encoded (the keeper stores that text as the open alert too).
     public static func encode(_ d: AlertTransitionDocument, alertJSON: String) -> String { var w = JSONText(); w.write(d, alertJSON: alertJSON); return w.string }
+    public static func encode(_ h: Heartbeat) -> String { var w = JSONText(); w.write(h); return w.string }
     public static func encode(_ s: Snapshot) -> String {
         var w = JSONText(capacity: 256 * (s.items.count + s.alerts.count + s.rollups.count + 4))
         w.write(s)

@@ -12,7 +12,8 @@ extension StreamDocuments.Snapshot {
     ///   - sequence: the stream sequence the state holds at (0 for a replay).
     ///   - theme: only this theme's items, its roll-up nodes (the theme, its goals and
     ///     interventions) and its alerts; nil for everything.
-    public init(engine: StatusEngine, alerts: [Alert], sequence: UInt64, theme: String? = nil) {
+    ///   - topics: each stream topic's latest sequence (nil for a replay).
+    public init(engine: StatusEngine, alerts: [Alert], sequence: UInt64, theme: String? = nil, topics: [String: UInt64]? = nil) {
         let items = engine.allStatuses.filter { theme == nil || engine.themeOf($0.item) == theme }.sorted { $0.item < $1.item }
         let rollups = engine.rolledUp.keys.sorted().compactMap { node -> StreamDocuments.Rollup? in
             guard let s = engine.summary(of: node) else { return nil }
@@ -22,6 +23,6 @@ extension StreamDocuments.Snapshot {
         }
         let open = alerts.filter { theme == nil || $0.theme == theme }.sorted { $0.key < $1.key }
         self.init(sequence: sequence, date: engine.today, planVersion: engine.plan.version, items: items, rollups: rollups,
-                  alerts: open, silentThemes: engine.silent.filter { theme == nil || $0 == theme }.sorted())
+                  alerts: open, silentThemes: engine.silent.filter { theme == nil || $0 == theme }.sorted(), topics: topics)
     }
 }

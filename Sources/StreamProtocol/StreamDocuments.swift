@@ -14,9 +14,16 @@ public enum StreamDocuments {
         public var why: String
         public var evidence: Evidence?
         public var progress: Double?
-        public init(sequence: UInt64, date: PlanDate, item: String, from: ItemState?, to: ItemState, why: String, evidence: Evidence?, progress: Double?) {
+        /// The topic it was published on (`status.<theme>`, `status.programme`).
+        public var topic: String?
+        /// The stream sequence of the previous message on the same topic (0: none):
+        /// how a subscriber filtered to some topics tells a lost message from one it
+        /// filtered out. Always written since protocol 1.1.
+        public var previous: UInt64?
+        public init(sequence: UInt64, date: PlanDate, item: String, from: ItemState?, to: ItemState, why: String, evidence: Evidence?, progress: Double?,
+                    topic: String? = nil, previous: UInt64? = nil) {
             self.sequence = sequence; self.date = date; self.item = item; self.from = from; self.to = to
-            self.why = why; self.evidence = evidence; self.progress = progress
+            self.why = why; self.evidence = evidence; self.progress = progress; self.topic = topic; self.previous = previous
         }
     }
 
@@ -28,8 +35,14 @@ public enum StreamDocuments {
         public var from: AlertState?
         public var to: AlertState
         public var alert: Alert
-        public init(sequence: UInt64, date: PlanDate, key: String, from: AlertState?, to: AlertState, alert: Alert) {
+        /// The topic it was published on (`alert.<theme>.<severity>`).
+        public var topic: String?
+        /// The stream sequence of the previous message on the same topic (0: none).
+        public var previous: UInt64?
+        public init(sequence: UInt64, date: PlanDate, key: String, from: AlertState?, to: AlertState, alert: Alert,
+                    topic: String? = nil, previous: UInt64? = nil) {
             self.sequence = sequence; self.date = date; self.key = key; self.from = from; self.to = to; self.alert = alert
+            self.topic = topic; self.previous = previous
         }
     }
 
@@ -42,10 +55,21 @@ public enum StreamDocuments {
         public var rollups: [Rollup]
         public var alerts: [Alert]
         public var silentThemes: [String]
-        public init(sequence: UInt64, date: PlanDate, planVersion: Int, items: [ItemStatus], rollups: [Rollup], alerts: [Alert], silentThemes: [String]) {
+        /// Every topic's latest stream sequence when the snapshot was taken (since 1.1):
+        /// a filtered subscriber's starting point for the `previous` links.
+        public var topics: [String: UInt64]?
+        public init(sequence: UInt64, date: PlanDate, planVersion: Int, items: [ItemStatus], rollups: [Rollup], alerts: [Alert], silentThemes: [String],
+                    topics: [String: UInt64]? = nil) {
             self.sequence = sequence; self.date = date; self.planVersion = planVersion; self.items = items
-            self.rollups = rollups; self.alerts = alerts; self.silentThemes = silentThemes
+            self.rollups = rollups; self.alerts = alerts; self.silentThemes = silentThemes; self.topics = topics
         }
+    }
+
+    /// STREAM_HEARTBEAT's document (since 1.1): the last sequence, and every topic's.
+    public struct Heartbeat: Codable, Sendable, Equatable {
+        public var sequence: UInt64
+        public var topics: [String: UInt64]
+        public init(sequence: UInt64, topics: [String: UInt64]) { self.sequence = sequence; self.topics = topics }
     }
 
     /// A roll-up node's state and its counts.

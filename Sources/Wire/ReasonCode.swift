@@ -44,6 +44,7 @@ public struct ReasonCode: RawRepresentable, Hashable, Sendable, CustomStringConv
     // 307 (plan_version_mismatch in 1.0) is reserved: never sent.
     public static let notPermitted = ReasonCode(rawValue: 308)
     public static let unknownAlert = ReasonCode(rawValue: 309)
+    public static let notFiring = ReasonCode(rawValue: 310)
     // 4xx: sequencing
     // 400 (duplicate in 1.0) is reserved: a resend of a stored report gets an ACK.
     public static let sequenceConflict = ReasonCode(rawValue: 401)
@@ -72,7 +73,7 @@ public struct ReasonCode: RawRepresentable, Hashable, Sendable, CustomStringConv
         205: "field_size", 206: "invalid_utf8", 207: "string_too_long", 208: "not_finite", 209: "bad_date",
         210: "out_of_range", 211: "future_timestamp", 212: "invalid_id", 213: "too_many_fields", 214: "bad_document",
         300: "unknown_item", 301: "unknown_theme", 302: "item_not_in_theme", 303: "identity_mismatch",
-        304: "wrong_item_kind", 305: "value_out_of_range", 306: "outside_horizon", 308: "not_permitted", 309: "unknown_alert",
+        304: "wrong_item_kind", 305: "value_out_of_range", 306: "outside_horizon", 308: "not_permitted", 309: "unknown_alert", 310: "not_firing",
         401: "sequence_conflict", 402: "sequence_gap",
         500: "internal_error", 503: "storage_unavailable",
     ]

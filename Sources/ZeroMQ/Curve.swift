@@ -168,13 +168,13 @@ extension Socket {
     ///
     /// - Throws: ``ZMQError/Code/noAuthenticator`` when the authenticator is stopped or
     ///   belongs to another context.
-    public func makeCurveServer(secretKey: CurveSecretKey, authenticator: ZAPAuthenticator) throws(ZMQError) {
+    public func makeCurveServer(secretKey: CurveSecretKey, authenticator: ZAPAuthenticator, domain: String? = nil) throws(ZMQError) {
         guard authenticator.context === context else {
             throw ZMQError(code: .noAuthenticator, operation: "makeCurveServer",
                            message: "makeCurveServer: the ZAP authenticator runs in another context; start one in this socket's context")
         }
         let lease = try authenticator.lease()
-        try set(SocketOption<String>.zapDomain, authenticator.domain)
+        try set(SocketOption<String>.zapDomain, domain ?? authenticator.domain)
         try set(SocketOption<CurveSecretKey>.curveSecretKey, secretKey)
         try set(SocketOption<Bool>(name: ZMQ_CURVE_SERVER, label: "ZMQ_CURVE_SERVER"), true)
         authenticatorLease = lease

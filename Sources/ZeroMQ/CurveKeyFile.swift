@@ -20,6 +20,9 @@ public struct CurveKeyFile: Sendable {
     public var publicKey: CurvePublicKey
     /// The secret key, present only in a `.key_secret` file.
     public var secretKey: CurveSecretKey?
+    /// For an operator key (`operator:NAME`), the themes whose alerts it may
+    /// acknowledge (`themes = "work health"`); nil: every theme.
+    public var themes: [String]?
 
     /// A key file's contents.
     public init(identity: String, publicKey: CurvePublicKey, secretKey: CurveSecretKey? = nil) {
@@ -47,6 +50,7 @@ public struct CurveKeyFile: Sendable {
             lines = ["# Koers CURVE public key. Copy this file to the aggregator's trusted keys directory."]
         }
         lines += ["# created \(stamp)", "identity = \"\(identity)\"", "public-key = \"\(publicKey.z85)\""]
+        if let themes { lines.append("themes = \"\(themes.joined(separator: " "))\"") }
         if let secretKey { lines.append("secret-key = \"\(secretKey.z85)\"") }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -70,8 +74,8 @@ public struct CurveKeyFile: Sendable {
                 throw fail(i + 1, "the value of `\(name)` must be in double quotes")
             }
             value = String(value.dropFirst().dropLast())
-            guard ["identity", "public-key", "secret-key"].contains(name) else {
-                throw fail(i + 1, "unknown field `\(name)`; expected identity, public-key or secret-key")
+            guard ["identity", "public-key", "secret-key", "themes"].contains(name) else {
+                throw fail(i + 1, "unknown field `\(name)`; expected identity, public-key, secret-key or themes")
             }
             guard fields[name] == nil else { throw fail(i + 1, "`\(name)` appears twice") }
             fields[name] = (value, i + 1)
@@ -87,7 +91,14 @@ public struct CurveKeyFile: Sendable {
                 throw fail(sec.line, "the secret key does not belong to the public key on line \(pub.line); regenerate the pair")
             }
         }
-        return CurveKeyFile(identity: identity.value, publicKey: publicKey, secretKey: secretKey)
+        var file = CurveKeyFile(identity: identity.value, publicKey: publicKey, secretKey: secretKey)
+        if let t = fields["themes"] {
+            let themes = t.value.split(separator: " ").map(String.init)
+            guard identity.value.hasPrefix("operator:") else { throw fail(t.line, "`themes` scopes an operator key; `\(identity.value)` is not `operator:NAME`") }
+            guard !themes.isEmpty else { throw fail(t.line, "`themes` is empty; leave the line out to allow every theme") }
+            file.themes = themes
+        }
+        return file
     }
 
     /// Reads a key file.
@@ -100,6 +111,13 @@ public struct CurveKeyFile: Sendable {
         return try parse(text, path: path)
     }
 
+    /// The file name (without `.key`) a key of `identity` is kept under: the identity,
+    /// with an operator's `operator:NAME` written `operator.NAME` (a `:` would read as a
+    /// host name to scp; theme ids never hold a `.`).
+    public static func fileStem(for identity: String) -> String {
+        identity.hasPrefix("operator:") ? "operator." + identity.dropFirst(9) : identity
+    }
+
     /// Writes a new pair as `DIR/IDENTITY.key` and `DIR/IDENTITY.key_secret` (mode 0600).
     ///
     /// - Returns: the two paths written.
@@ -108,13 +126,14 @@ public struct CurveKeyFile: Sendable {
     @discardableResult
     public static func write(_ pair: CurveKeyPair, identity: String, directory: String,
                              overwrite: Bool = false) throws(ZMQError) -> (publicPath: String, secretPath: String) {
-        guard !identity.isEmpty, identity.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+        let name = identity.hasPrefix("operator:") ? String(identity.dropFirst(9)) : identity
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_".contains($0) }) else {
             throw ZMQError(code: .invalidKeyFile, operation: "write key file",
-                           message: "key identity `\(identity)` must be letters, digits, `-`, `_` or `.`")
+                           message: "key identity `\(identity)` must be a theme id, `aggregator` or `operator:NAME`, with letters, digits, `-` or `_`")
         }
         let fm = FileManager.default
-        let pubPath = (directory as NSString).appendingPathComponent("\(identity).key")
-        let secPath = (directory as NSString).appendingPathComponent("\(identity).key_secret")
+        let pubPath = (directory as NSString).appendingPathComponent("\(fileStem(for: identity)).key")
+        let secPath = (directory as NSString).appendingPathComponent("\(fileStem(for: identity)).key_secret")
         do {
             try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
             for p in [pubPath, secPath] where fm.fileExists(atPath: p) && !overwrite {
@@ -139,6 +158,18 @@ public struct CurveKeyFile: Sendable {
                            message: "\(directory): cannot write key files: \(error.localizedDescription)")
         }
         return (pubPath, secPath)
+    }
+
+    /// Every operator key's scope in a directory: `operator:NAME` → its `themes`, for
+    /// the keys that name some.
+    public static func loadOperatorScopes(directory: String) throws(ZMQError) -> [String: Set<String>] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var scopes: [String: Set<String>] = [:]
+        for name in names.sorted() where name.hasSuffix(".key") {
+            let file = try read((directory as NSString).appendingPathComponent(name))
+            if let t = file.themes { scopes[file.identity] = Set(t) }
+        }
+        return scopes
     }
 
     /// Reads every `*.key` file in a directory into an allow-list for a ``ZAPAuthenticator``.

@@ -39,6 +39,8 @@ public final class ZAPAuthenticator: Sendable {
     private let state = Mutex(State())
     private let wakeFD: Int32
     private let counts = Mutex((allowed: 0, denied: 0))
+    /// Which identities each ZAP domain admits (a socket's role); nil admits every trusted key.
+    private let admits: (@Sendable (_ domain: String, _ identity: String) -> Bool)?
 
     private struct State {
         var leases = 0
@@ -54,11 +56,16 @@ public final class ZAPAuthenticator: Sendable {
     ///   - domain: the ZAP domain; server sockets made with this authenticator use it.
     ///   - allow: each trusted client public key and the identity it authenticates as.
     ///   - logger: where decisions are logged (allowed at info, refused at warning).
+    ///   - admits: whether a trusted identity may connect to a socket of this ZAP
+    ///     domain (`makeCurveServer(…, domain:)`); a refused one fails its handshake
+    ///     with ZAP status 400. Nil admits every trusted key everywhere.
     /// - Throws: ``ZMQError/Code/addressInUse`` when another authenticator already runs
     ///   in this context.
     public init(context: Context, domain: String = "koers", allow: [CurvePublicKey: String],
-                logger: Logger = Logger(label: "koers.zap")) throws(ZMQError) {
+                logger: Logger = Logger(label: "koers.zap"),
+                admits: (@Sendable (_ domain: String, _ identity: String) -> Bool)? = nil) throws(ZMQError) {
         self.context = context
+        self.admits = admits
         self.domain = domain
         self.logger = logger
         self.allowList = Mutex(allow)
@@ -183,9 +190,13 @@ public final class ZAPAuthenticator: Sendable {
         guard let identity = allowList.withLock({ $0[key] }) else {
             return (requestID, deny("unknown public key", address: address, key: key))
         }
+        let domain = f[2].string ?? ""
+        if let admits, !admits(domain, identity) {
+            return (requestID, deny("identity \(identity) may not use this channel (ZAP domain \(domain))", address: address, key: key))
+        }
         counts.withLock { $0.allowed += 1 }
         logger.info("ZAP allowed client", metadata: [
-            "identity": "\(identity)", "key": "\(key.z85)", "address": "\(address)", "domain": "\(f[2].string ?? "")",
+            "identity": "\(identity)", "key": "\(key.z85)", "address": "\(address)", "domain": "\(domain)",
         ])
         return (requestID, Decision(status: "200", text: "OK", userID: identity))
     }

@@ -10,9 +10,9 @@ import ZeroMQ
 @Suite("The aggregator's operators' channels, with real processes", .serialized)
 struct OperatorChannelTests {
     func client(_ ws: Workspace) throws -> OperatorClient {
-        try CurveKeyFile.write(try CurveKeyPair.generate(), identity: "operator", directory: ws.keys, overwrite: true)
+        try CurveKeyFile.write(try CurveKeyPair.generate(), identity: "operator:ops", directory: ws.keys, overwrite: true)
         return try OperatorClient(snapshotEndpoint: ws.snapshotEndpoint, streamEndpoint: ws.streamEndpoint,
-                                  keys: try CurveKeyFile.read(ws.keys + "/operator.key_secret").keyPair,
+                                  keys: try CurveKeyFile.read(ws.keys + "/operator.ops.key_secret").keyPair,
                                   serverKey: try CurveKeyFile.read(ws.keys + "/aggregator.key").publicKey)
     }
 

@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import Plan
 import ServiceLifecycle
+import UnixSignals
 import ZeroMQ
 
 /// `koers aggregator`: the programme bureau's process.
@@ -60,29 +61,78 @@ struct AggregatorCommand: AsyncParsableCommand {
             config.tickInterval = .milliseconds(Int(tick * 1000))
             if !plain {
                 config.keyPair = try loadKeyPair(common.keys, "aggregator")
-                var trusted = try CurveKeyFile.loadTrustedKeys(directory: common.keys)
-                trusted = trusted.filter { $0.value != "aggregator" }
-                let themes = Set(plan.themes.map(\.id))
-                for (key, identity) in trusted where !themes.contains(identity) && !identity.hasPrefix("operator:") {
-                    logger.warning("trusted key names no theme of the plan", metadata: ["identity": "\(identity)", "key": "\(key)"])
-                }
-                guard !trusted.isEmpty else {
+                let trust = try AggregatorCommand.loadTrust(directory: common.keys, plan: plan, logger: logger)
+                guard !trust.keys.isEmpty else {
                     throw ValidationError("no trusted publisher keys in \(common.keys): copy each theme's THEME.key there (see docs/operations.md)")
                 }
-                config.trustedKeys = trusted
+                config.trustedKeys = trust.keys
+                config.operatorScopes = trust.scopes
             }
             let runtime = try AggregatorRuntime(configuration: config, clock: clock.make(), logger: logger)
             ProcessMemory.releaseFreed()
             logger.debug("status rebuilt", metadata: ["rss_mb": "\(ProcessMemory.residentMegabytes())"])
+            let reloader = TrustReloader(runtime: runtime, directory: common.keys, plan: plan, logger: logger)
+            // SIGTERM, SIGINT and SIGQUIT stop cleanly (the batch in hand is stored and
+            // acknowledged, sockets are closed); SIGHUP re-reads the trusted keys; SIGUSR1
+            // and SIGUSR2 are logged and ignored. None of them kills the aggregator mid-write.
             let group = ServiceGroup(configuration: .init(services: [.init(service: IngestService(runtime: runtime)),
-                                                                     .init(service: StreamService(runtime: runtime))],
-                                                          gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                                                                     .init(service: StreamService(runtime: runtime)),
+                                                                     .init(service: reloader)],
+                                                          gracefulShutdownSignals: [.sigterm, .sigint, .sigquit], logger: logger))
             do { try await group.run() } catch {
                 await runtime.shutdown()
                 throw error
             }
             await runtime.shutdown()
             logger.info("aggregator stopped; data is in \(config.storePath)")
+        }
+    }
+
+    /// The trusted keys of a directory (without the aggregator's own) and the
+    /// operators' scopes; warns about keys that name no theme of the plan.
+    static func loadTrust(directory: String, plan: Plan, logger: Logger) throws -> (keys: [CurvePublicKey: String], scopes: [String: Set<String>]) {
+        let trusted = try CurveKeyFile.loadTrustedKeys(directory: directory).filter { $0.value != "aggregator" }
+        let themes = Set(plan.themes.map(\.id))
+        for (key, identity) in trusted where !themes.contains(identity) && !identity.hasPrefix("operator:") {
+            logger.warning("trusted key names no theme of the plan", metadata: ["identity": "\(identity)", "key": "\(key)"])
+        }
+        let scopes = try CurveKeyFile.loadOperatorScopes(directory: directory)
+        for (identity, scope) in scopes {
+            for t in scope where !themes.contains(t) {
+                logger.warning("operator key's scope names no theme of the plan", metadata: ["identity": "\(identity)", "theme": "\(t)"])
+            }
+        }
+        return (trusted, scopes)
+    }
+
+    /// Re-reads the trusted keys on SIGHUP: a key added is trusted, a key removed refused,
+    /// for new connections, without a restart. A directory that does not read keeps the
+    /// keys in force and says why.
+    struct TrustReloader: Service {
+        let runtime: AggregatorRuntime
+        let directory: String
+        let plan: Plan
+        let logger: Logger
+
+        func run() async throws {
+            guard !runtime.configuration.plain else { return try await gracefulShutdown() }
+            let signals = await UnixSignalsSequence(trapping: .sighup, .sigusr1, .sigusr2)
+            try await cancelWhenGracefulShutdown {
+                for await signal in signals {
+                    guard signal == .sighup else {
+                        logger.notice("signal ignored", metadata: ["signal": "\(signal)", "hint": "SIGHUP reloads the trusted keys; SIGTERM stops"])
+                        continue
+                    }
+                    do {
+                        let trust = try AggregatorCommand.loadTrust(directory: directory, plan: plan, logger: logger)
+                        runtime.reloadTrust(keys: trust.keys, scopes: trust.scopes)
+                        logger.notice("trusted keys reloaded", metadata: ["directory": "\(directory)", "trusted_keys": "\(trust.keys.count)",
+                                                                          "identities": "\(Set(trust.keys.values).sorted().joined(separator: ","))"])
+                    } catch {
+                        logger.error("trusted keys not reloaded; the previous keys stay in force", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
         }
     }
 

@@ -15,15 +15,28 @@ struct OperatorOptions: ParsableArguments {
     var stream: String = "tcp://127.0.0.1:7402"
     @Option(name: .long, help: "Where key files live (this operator's NAME.key_secret and aggregator.key).")
     var keys: String = "keys"
-    @Option(name: .customLong("as"), help: "The operator key to use (KEYS/NAME.key_secret).")
-    var name: String = "operator"
+    @Option(name: .customLong("as"), help: "The operator whose key to use (KEYS/operator.NAME.key_secret, identity operator:NAME); needed when the keys directory holds more than one.")
+    var name: String?
     @Flag(name: .long, help: "Connect without encryption (the aggregator must run --plain).")
     var plain = false
 
     func client() throws -> OperatorClient {
         if plain { return try OperatorClient(snapshotEndpoint: snapshot, streamEndpoint: stream, keys: nil, serverKey: nil) }
-        return try OperatorClient(snapshotEndpoint: snapshot, streamEndpoint: stream, keys: try loadKeyPair(keys, name),
+        return try OperatorClient(snapshotEndpoint: snapshot, streamEndpoint: stream, keys: try loadKeyPair(keys, try operatorKeyStem()),
                                   serverKey: try loadPublicKey(keys, "aggregator"))
+    }
+
+    /// `operator.NAME`: the one given with --as, or the only operator key there is.
+    func operatorKeyStem() throws -> String {
+        if let name { return CurveKeyFile.fileStem(for: name.hasPrefix("operator:") ? name : "operator:\(name)") }
+        let found = ((try? FileManager.default.contentsOfDirectory(atPath: keys)) ?? [])
+            .filter { $0.hasPrefix("operator.") && $0.hasSuffix(".key_secret") }.sorted()
+        guard found.count == 1 else {
+            throw ValidationError(found.isEmpty
+                ? "no operator key in \(keys): create one with `koers keys generate operator:NAME --dir \(keys)` and copy its .key to the aggregator's keys"
+                : "\(keys) holds several operator keys (\(found.joined(separator: ", "))); choose one with --as NAME")
+        }
+        return String(found[0].dropLast(".key_secret".count))
     }
 }
 
