@@ -156,7 +156,7 @@ let malformed: [Malformed] = [
     Malformed(name: "report with sequence 0", envelope: env(seq: 0), payload: progressFields(), code: .badSequence),
     Malformed(name: "heartbeat with a sequence", envelope: env(0x02, seq: 5), payload: [], code: .badSequence),
     Malformed(name: "sent_at far in the future", envelope: env(sentAt: now + 86_400_000), payload: progressFields(), code: .futureTimestamp),
-    Malformed(name: "negative sent_at", envelope: env(sentAt: -1), payload: progressFields(), code: .futureTimestamp),
+    Malformed(name: "negative sent_at", envelope: env(sentAt: -1), payload: progressFields(), code: .outOfRange),
     // Payload structure
     Malformed(name: "oversized payload", envelope: env(), payload: progressFields(extra: [200, 0x10, 0x10] + [UInt8](repeating: 0, count: 0x1010)), code: .payloadTooLarge),
     Malformed(name: "stray byte after the fields", envelope: env(), payload: progressFields(extra: [1]), code: .truncatedField),
@@ -197,7 +197,7 @@ let malformed: [Malformed] = [
     Malformed(name: "date with a slash", envelope: env(), payload: progressFields(asOf: "2022/11/01"), code: .badDate),
     Malformed(name: "date that does not exist", envelope: env(), payload: progressFields(asOf: "2022-02-30"), code: .badDate),
     Malformed(name: "date too short", envelope: env(), payload: progressFields(asOf: "2022-1-1"), code: .fieldSize),
-    Malformed(name: "as_of next year", envelope: env(), payload: progressFields(asOf: "2023-11-01"), code: .futureTimestamp),
+    Malformed(name: "as_of next year", envelope: env(), payload: progressFields(asOf: "2023-11-01"), code: .outOfRange),
     Malformed(name: "reported_at in the future", envelope: env(), payload: progressFields(reportedAt: now + 3_600_000), code: .futureTimestamp),
     Malformed(name: "reported_at in seconds, not ms", envelope: env(), payload: progressFields(reportedAt: 1_669_719_600), code: .outOfRange),
     Malformed(name: "measurement period ends before it starts", envelope: env(0x11),
