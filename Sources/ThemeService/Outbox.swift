@@ -35,6 +35,19 @@ public final class Outbox: Sendable {
         public var settledThrough: UInt64
         public var lastContact: Int64?
         public var lastProblem: String?
+        /// The running service's latest connection diagnosis (``recordDiagnosis(_:sentence:now:)``).
+        public var diagnosis: Diagnosis?
+    }
+
+    /// Why the service is or is not connected, as it last recorded it.
+    public struct Diagnosis: Sendable, Hashable {
+        /// A `ConnectionDiagnosis.Verdict` raw value: `connected`, `nothing_listening`,
+        /// `server_key_wrong` or `client_key_not_trusted`.
+        public var verdict: String
+        /// The sentence for a person.
+        public var sentence: String
+        /// When it was recorded, ms since the Unix epoch.
+        public var at: Int64
     }
 
     let db: DatabasePool
@@ -148,6 +161,15 @@ public final class Outbox: Sendable {
         }
     }
 
+    /// Records the running service's connection diagnosis for `koers theme status`.
+    public func recordDiagnosis(_ verdict: String, sentence: String, now: Int64) throws {
+        try db.write { db in
+            try Self.set(db, "diagnosis", verdict)
+            try Self.set(db, "diagnosis_sentence", sentence)
+            try Self.set(db, "diagnosis_at", String(now))
+        }
+    }
+
     static func set(_ db: Database, _ key: String, _ value: String) throws {
         try db.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                        arguments: [key, value])
@@ -165,7 +187,9 @@ public final class Outbox: Sendable {
                 lastSequence: UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM reports") ?? 0),
                 settledThrough: meta["acked_through"].flatMap(UInt64.init) ?? 0,
                 lastContact: meta["last_contact"].flatMap(Int64.init),
-                lastProblem: meta["last_problem"])
+                lastProblem: meta["last_problem"],
+                diagnosis: meta["diagnosis"].map { Diagnosis(verdict: $0, sentence: meta["diagnosis_sentence"] ?? "",
+                                                              at: meta["diagnosis_at"].flatMap(Int64.init) ?? 0) })
         }
     }
 }
