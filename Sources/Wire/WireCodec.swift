@@ -179,7 +179,7 @@ public struct WireCodec: Sendable {
         guard d <= today.adding(days: 1) else {
             // A date a person chose, not a clock: final (`210`), unlike `211`, which
             // would hold back every later report until that day.
-            throw WireError(.outOfRange, "\(field) \(d) is after tomorrow (today is \(today)); progress is reported once it happened",
+            throw WireError(.outOfRange, "\(field) \(d) lies in the future, after tomorrow (today is \(today)); progress is reported once it happened",
                             frame: 1, field: field.description)
         }
     }
