@@ -59,6 +59,10 @@ public final class IngestService: Service, Sendable {
                 let now = clock.now()
                 var outcome = stage.process(batch, now: now)
                 // Resends: harmless ones are acknowledged again, conflicting ones refused.
+                // A stored one is answered with an ACK through its own sequence (true: all
+                // up to it is settled), not through the level, so that the answers to a run
+                // of resends keep the rule that a refused report's NACK comes before any ACK
+                // covering it (a service that lost both resends to learn which it was).
                 for r in outcome.resends {
                     let earlier = try store.earlier(publisher: r.publisher, sequence: r.sequence)
                     if let earlier, earlier.payload != r.payload {
@@ -67,7 +71,7 @@ public final class IngestService: Service, Sendable {
                     } else if let refusal = earlier?.refusal {
                         outcome.replies.append((r.routingID, .nack(Nack(refusedSequence: r.sequence, reason: refusal.0, detail: refusal.1))))
                     } else {
-                        outcome.replies.append((r.routingID, .ack(Ack(settledThrough: stage.settledThrough[r.publisher] ?? 0))))
+                        outcome.replies.append((r.routingID, .ack(Ack(settledThrough: r.sequence))))
                     }
                 }
                 // The status moves and everything is stored in one transaction; then reply.
@@ -87,6 +91,11 @@ public final class IngestService: Service, Sendable {
                 }
                 for r in outcome.refusals {
                     logger.warning("report refused", metadata: ["publisher": "\(r.publisher)", "seq": "\(r.sequence)", "reason": "\(r.reason)"])
+                }
+                // Not settled, not stored: the sender keeps the report and resends it.
+                for case (_, .nack(let n)) in outcome.replies where n.refusedSequence > 0 && n.reason == .futureTimestamp {
+                    logger.warning("report held back: the sender's time is ahead of this clock; it will resend", metadata: [
+                        "seq": "\(n.refusedSequence)", "reason": "\(n.reason)", "detail": "\(n.detail)"])
                 }
                 // Refusals without a report sequence (broken frames or envelopes, a bad
                 // hello) are not stored; they are logged here and counted by the stage.

@@ -135,9 +135,15 @@ public final class Outbox: Sendable {
         try db.write { db in
             try db.execute(sql: "UPDATE reports SET state = 'acked', settled_at = ? WHERE state = 'pending' AND seq <= ?",
                            arguments: [now, Int64(through)])
-            try Self.set(db, "acked_through", String(through))
+            let before = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'acked_through'").flatMap(UInt64.init) ?? 0
+            try Self.set(db, "acked_through", String(max(before, through)))
             try Self.set(db, "last_contact", String(now))
         }
+    }
+
+    /// The lowest sequence still pending: sent perhaps, its fate not yet known here.
+    public func firstPending() throws -> UInt64? {
+        try db.read { db in try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM reports WHERE state = 'pending'").map(UInt64.init) }
     }
 
     /// Marks one report refused, with the aggregator's reason.

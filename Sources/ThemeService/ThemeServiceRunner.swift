@@ -146,6 +146,8 @@ public final class ThemeServiceRunner: Service, Sendable {
         var nextToSend: UInt64 = 1
         /// The aggregator's cumulative acknowledgement.
         var settledThrough: UInt64 = 0
+        /// Up to where this session's ACKs marked the outbox (WELCOME does not mark: §3).
+        var markedThrough: UInt64 = 0
         var retryAfter: ContinuousClock.Instant?
         var authPausedUntil: ContinuousClock.Instant?
         /// A report a non-final NACK held back (211, 5xx): until it is settled, only it is
@@ -240,8 +242,12 @@ public final class ThemeServiceRunner: Service, Sendable {
             case .welcome(let w):
                 welcomed = true
                 settledThrough = w.settledThrough
-                nextToSend = w.settledThrough + 1
-                try outbox.markAcked(through: w.settledThrough, now: now)
+                // Everything ≤ settled_through is settled, but a pending report in that
+                // range was stored *or refused*: its NACK may have been lost with the old
+                // connection. Resend from the first such report; the aggregator answers
+                // each resend as the first time (ACK, or the stored refusal's NACK first).
+                nextToSend = min(w.settledThrough + 1, try outbox.firstPending() ?? w.settledThrough + 1)
+                try outbox.recordContact(now: now)
                 if w.planVersion != configuration.planVersion {
                     let text = "the aggregator runs plan version \(w.planVersion), this service version \(configuration.planVersion)"
                     logger.warning("plan versions differ", metadata: ["theme": "\(theme)", "aggregator": "\(w.planVersion)", "service": "\(configuration.planVersion)"])
@@ -250,8 +256,11 @@ public final class ThemeServiceRunner: Service, Sendable {
                 logger.info("welcomed", metadata: ["theme": "\(theme)", "settled_through": "\(w.settledThrough)"])
                 try await sendBatch()
             case .ack(let a):
-                if a.settledThrough > settledThrough {
-                    settledThrough = a.settledThrough
+                settledThrough = max(settledThrough, a.settledThrough)
+                if a.settledThrough > markedThrough {
+                    // Final NACKs for reports up to here arrived before this ACK and marked
+                    // them refused; the rest up to here are stored.
+                    markedThrough = a.settledThrough
                     try outbox.markAcked(through: a.settledThrough, now: now)
                 }
                 if let held = heldBack, settledThrough >= held {

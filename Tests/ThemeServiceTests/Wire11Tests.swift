@@ -104,6 +104,48 @@ struct Wire11Tests {
         #expect(try StoreHistory(path: ws.store().path).refusalCounts() == [.identityMismatch: 1])
     }
 
+    @Test("resends are answered in order, each refused one's NACK before any ACK covering it")
+    func resendOrder() throws {
+        let ws = try Workspace()
+        let aggregator = try ws.aggregator()
+        defer { aggregator.stop() }
+        let client = try RawIngestClient(ws)
+        defer { client.close() }
+        let reports = [safetyReport("one"), safetyReport("two", theme: "work"), safetyReport("three")]
+        for (i, r) in reports.enumerated() { try client.send(r, UInt64(i + 1)) }
+        // One ACK per batch: read until everything is settled.
+        while try client.reply() != .ack(Ack(settledThrough: 3)) {}
+        // As if every reply had been lost: all three again, in one go.
+        for (i, r) in reports.enumerated() { try client.send(r, UInt64(i + 1)) }
+        var again: [Payload] = []
+        for _ in 0..<3 { again.append(try client.reply()) }
+        guard again.count == 3, case .nack(let n) = again[1] else { Issue.record("got \(again)"); return }
+        #expect(again[0] == .ack(Ack(settledThrough: 1)), "an ACK through 3 here would cover #2 before its NACK")
+        #expect(n.refusedSequence == 2 && n.reason == .identityMismatch)
+        #expect(again[2] == .ack(Ack(settledThrough: 3)))
+    }
+
+    @Test("a report refused while the service missed the NACK is marked refused after WELCOME, not acknowledged")
+    func lostNackRecovered() throws {
+        let ws = try Workspace()
+        let aggregator = try ws.aggregator()
+        defer { aggregator.stop() }
+        try ws.outbox("safety").enqueue([safetyReport("one"), safetyReport("two", theme: "work"), safetyReport("three")], now: SystemClock().now())
+        // The reports reach the aggregator and are settled, but the service never hears
+        // the replies (here: another client with the same key sends them).
+        let client = try RawIngestClient(ws)
+        for e in try ws.outbox("safety").entries(from: 1, limit: 3) { try client.sendRaw(type: e.type, e.sequence, payload: e.payload) }
+        while try client.reply() != .ack(Ack(settledThrough: 3)) {}
+        client.close()
+        #expect(try ws.outbox("safety").pendingCount() == 3)
+        let service = try ws.theme("safety")
+        defer { service.stop() }
+        try eventually("all three settled in the outbox") { try ws.outbox("safety").pendingCount() == 0 }
+        let s = try ws.outbox("safety").summary()
+        #expect(s.acked == 2 && s.refused.map(\.sequence) == [2] && s.refused.first?.reason == .identityMismatch)
+        #expect(try ws.store().reports(publisher: "safety").map(\.note) == ["one", "three"])
+    }
+
     @Test("a payload between 4 KiB and 64 KiB gets NACK 106; a frame over 64 KiB drops the connection, counted at stop")
     func sizeLimits() throws {
         let ws = try Workspace()
