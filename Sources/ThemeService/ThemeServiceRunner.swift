@@ -159,6 +159,7 @@ public final class ThemeServiceRunner: Service, Sendable {
         var heldBackProblem = false
         /// What the monitor events say about the connection (`koers theme status` shows it).
         var diagnosis: ConnectionDiagnosis
+        var lastMessageWarning: ContinuousClock.Instant?
         /// HELLOs said since start (the log counts them: one per connection).
         var hellos = 0
 
@@ -317,11 +318,11 @@ public final class ThemeServiceRunner: Service, Sendable {
         /// A non-final NACK: the report stays pending and is resent after a backoff, alone
         /// until it is settled (`docs/protocol.md` §6).
         mutating func holdBack(_ n: Nack, now: Int64) throws {
-            let delay = backoff
-            backoff = min(backoff * 2, configuration.retryMax)
-            retryAfter = .now + delay
             if n.refusedSequence == 0 {
-                // HELLO or a heartbeat: its sent_at, i.e. this machine's clock.
+                // HELLO or a heartbeat, refused for its sent_at: this machine's clock. A
+                // HELLO is said again after 5 s; say so at most every 30 s.
+                if let last = lastMessageWarning, ContinuousClock.now - last < .seconds(30) { return }
+                lastMessageWarning = .now
                 let text = n.reason == .futureTimestamp
                     ? "the aggregator finds this machine's clock ahead of its own (\(n.detail)); fix the clock (NTP)"
                     : "the aggregator could not take a message now (\(n.reason)); retrying"
@@ -330,10 +331,13 @@ public final class ThemeServiceRunner: Service, Sendable {
                 return
             }
             guard n.refusedSequence > settledThrough else { return }  // settled since
+            let delay = backoff
+            backoff = min(backoff * 2, configuration.retryMax)
+            retryAfter = .now + delay
             heldBack = n.refusedSequence
             nextToSend = min(nextToSend, n.refusedSequence)
             if n.reason == .futureTimestamp {
-                let text = "report #\(n.refusedSequence) is held back: the aggregator finds its time ahead of the aggregator's clock by more than the 5-minute tolerance (\(n.detail)). "
+                let text = "report #\(n.refusedSequence) is held back: its time (reported_at or sent_at) is ahead of the aggregator's clock by more than the 5-minute tolerance (\(n.detail)). "
                     + "One of the two clocks is wrong; fix it (NTP). The report is kept and resent every \(delay) or so until it is taken; later reports wait behind it."
                 logger.error("REPORT HELD BACK, CHECK THE CLOCKS: \(text)", metadata: ["theme": "\(theme)", "seq": "\(n.refusedSequence)", "reason": "\(n.reason)"])
                 try outbox.recordProblem(text)
