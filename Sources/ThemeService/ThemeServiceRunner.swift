@@ -160,6 +160,8 @@ public final class ThemeServiceRunner: Service, Sendable {
         /// What the monitor events say about the connection (`koers theme status` shows it).
         var diagnosis: ConnectionDiagnosis
         var lastMessageWarning: ContinuousClock.Instant?
+        /// Successful handshakes since start: the first connection, then each reconnection.
+        var handshakes = 0
         /// HELLOs said since start (the log counts them: one per connection).
         var hellos = 0
 
@@ -199,7 +201,8 @@ public final class ThemeServiceRunner: Service, Sendable {
                 welcomed = false
                 try outbox.recordProblem(nil)
                 logger.info("connected to the aggregator", metadata: ["theme": "\(theme)"])
-                try await sendHello(why: hellos == 0 ? "connected" : "reconnected")
+                handshakes += 1
+                try await sendHello(why: handshakes == 1 ? "connected" : "reconnected")
             case .disconnected:
                 if connected { logger.warning("lost the aggregator; reports wait in the outbox", metadata: ["theme": "\(theme)"]) }
                 connected = false
