@@ -154,7 +154,7 @@ struct Wire11Tests {
         defer { client.close() }
         let base = WireCodec().encodePayload(safetyReport("big"))
         // An extension field (tag 200) pads the payload to 5,000 and then 60,000 bytes.
-        for (seq, size) in [(UInt64(1), 5_000), (2, 60_000)] {
+        for (seq, size) in [(UInt64(1), 5_000), (2, 60_000), (3, 65_400)] {
             let pad = size - base.count - 3
             try client.sendRaw(type: .milestoneProgress, seq, payload: base + [200, UInt8(pad & 0xFF), UInt8(pad >> 8)] + [UInt8](repeating: 0, count: pad))
             guard case .nack(let n) = try client.reply() else { Issue.record("expected NACK 106 for \(size) bytes"); return }
@@ -163,7 +163,7 @@ struct Wire11Tests {
         }
         // Over ZMQ_MAXMSGSIZE: no reply can come; the connection is dropped.
         let pad = 70_000
-        try client.sendRaw(type: .milestoneProgress, 3, payload: base + [200, 0xFF, 0xFF] + withUnsafeBytes(of: UInt32(pad).littleEndian, Array.init)
+        try client.sendRaw(type: .milestoneProgress, 4, payload: base + [200, 0xFF, 0xFF] + withUnsafeBytes(of: UInt32(pad).littleEndian, Array.init)
                            + [UInt8](repeating: 0, count: pad))
         #expect(try client.silent(ms: 1000))
         try eventually("the drop logged") {
@@ -172,7 +172,7 @@ struct Wire11Tests {
         aggregator.stop()
         let log = try String(contentsOfFile: ws.dir + "/aggregator.log", encoding: .utf8)
         #expect(log.contains("connections_dropped=1") || log.contains("connections_dropped: 1") || log.contains("connections_dropped=\"1\""), "\(log)")
-        #expect(log.contains("payload_too_large=2") || log.contains("106 payload_too_large=2"), "\(log)")
+        #expect(log.contains("payload_too_large=3") || log.contains("106 payload_too_large=3"), "\(log)")
     }
 
     @Test("the theme service keeps a report whose reported_at is ahead of the aggregator's clock and delivers it, then the rest, once the clocks agree")
