@@ -105,8 +105,17 @@ public struct IngestStage: Sendable {
             try validator.check(decoded.payload, identity: identity)
         } catch {
             refuse(error.code)
+            if isReport && envelope.sequence > 0 && !error.code.isFinal {
+                // Not settled (`211 future_timestamp`: the clocks disagree): nothing is
+                // stored and the level stays, so the same report is taken once the clocks
+                // agree; later reports meanwhile get `402 sequence_gap`.
+                out.replies.append((routing, .nack(Nack(refusedSequence: envelope.sequence, reason: error.code, detail: error.description))))
+                return
+            }
             if isReport && envelope.sequence > 0 {
-                // The number is used up: the refusal is stored, so a resend gets the same answer.
+                // Settled by a final refusal: the number is used up and the refusal is
+                // stored, so a resend gets the same answer. The NACK is queued in
+                // `replies`, which IngestService sends before the ACKs in `advanced`.
                 out.refusals.append(ReportStore.Refusal(publisher: claimed, sequence: envelope.sequence, reason: error.code,
                                                         detail: error.description, payload: payloadBytes, at: now))
                 settledThrough[claimed] = envelope.sequence

@@ -35,6 +35,19 @@ public final class Outbox: Sendable {
         public var settledThrough: UInt64
         public var lastContact: Int64?
         public var lastProblem: String?
+        /// The running service's latest connection diagnosis (``recordDiagnosis(_:sentence:now:)``).
+        public var diagnosis: Diagnosis?
+    }
+
+    /// Why the service is or is not connected, as it last recorded it.
+    public struct Diagnosis: Sendable, Hashable {
+        /// A `ConnectionDiagnosis.Verdict` raw value: `connected`, `nothing_listening`,
+        /// `server_key_wrong` or `client_key_not_trusted`.
+        public var verdict: String
+        /// The sentence for a person.
+        public var sentence: String
+        /// When it was recorded, ms since the Unix epoch.
+        public var at: Int64
     }
 
     let db: DatabasePool
@@ -122,9 +135,15 @@ public final class Outbox: Sendable {
         try db.write { db in
             try db.execute(sql: "UPDATE reports SET state = 'acked', settled_at = ? WHERE state = 'pending' AND seq <= ?",
                            arguments: [now, Int64(through)])
-            try Self.set(db, "acked_through", String(through))
+            let before = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'acked_through'").flatMap(UInt64.init) ?? 0
+            try Self.set(db, "acked_through", String(max(before, through)))
             try Self.set(db, "last_contact", String(now))
         }
+    }
+
+    /// The lowest sequence still pending: sent perhaps, its fate not yet known here.
+    public func firstPending() throws -> UInt64? {
+        try db.read { db in try Int64.fetchOne(db, sql: "SELECT MIN(seq) FROM reports WHERE state = 'pending'").map(UInt64.init) }
     }
 
     /// Marks one report refused, with the aggregator's reason.
@@ -148,6 +167,15 @@ public final class Outbox: Sendable {
         }
     }
 
+    /// Records the running service's connection diagnosis for `koers theme status`.
+    public func recordDiagnosis(_ verdict: String, sentence: String, now: Int64) throws {
+        try db.write { db in
+            try Self.set(db, "diagnosis", verdict)
+            try Self.set(db, "diagnosis_sentence", sentence)
+            try Self.set(db, "diagnosis_at", String(now))
+        }
+    }
+
     static func set(_ db: Database, _ key: String, _ value: String) throws {
         try db.execute(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                        arguments: [key, value])
@@ -165,7 +193,9 @@ public final class Outbox: Sendable {
                 lastSequence: UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM reports") ?? 0),
                 settledThrough: meta["acked_through"].flatMap(UInt64.init) ?? 0,
                 lastContact: meta["last_contact"].flatMap(Int64.init),
-                lastProblem: meta["last_problem"])
+                lastProblem: meta["last_problem"],
+                diagnosis: meta["diagnosis"].map { Diagnosis(verdict: $0, sentence: meta["diagnosis_sentence"] ?? "",
+                                                              at: meta["diagnosis_at"].flatMap(Int64.init) ?? 0) })
         }
     }
 }

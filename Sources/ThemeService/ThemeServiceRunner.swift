@@ -32,6 +32,10 @@ public struct ThemeServiceConfiguration: Sendable {
     public var authenticationRetry: Duration = .seconds(60)
     /// The plan version the service checks reports against.
     public var planVersion: UInt64 = 1
+    /// After a non-final NACK (`211 future_timestamp`, a 5xx) the report is resent after
+    /// this long, the delay doubling per further refusal up to ``retryMax``.
+    public var retryInitial: Duration = .seconds(1)
+    public var retryMax: Duration = .seconds(30)
 
     public init(theme: String, outboxPath: String) {
         self.theme = theme
@@ -103,6 +107,7 @@ public final class ThemeServiceRunner: Service, Sendable {
         defer { feeders.cancel() }
 
         var session = Session(outbox: outbox, dealer: dealer, configuration: c, clock: clock, logger: logger)
+        session.backoff = c.retryInitial
         do {
             for await event in events {
                 try Task.checkCancellation()
@@ -141,8 +146,24 @@ public final class ThemeServiceRunner: Service, Sendable {
         var nextToSend: UInt64 = 1
         /// The aggregator's cumulative acknowledgement.
         var settledThrough: UInt64 = 0
+        /// Up to where this session's ACKs marked the outbox (WELCOME does not mark: §3).
+        var markedThrough: UInt64 = 0
         var retryAfter: ContinuousClock.Instant?
         var authPausedUntil: ContinuousClock.Instant?
+        /// A report a non-final NACK held back (211, 5xx): until it is settled, only it is
+        /// in flight, so the reports behind it do not each earn a `402 sequence_gap`.
+        var heldBack: UInt64?
+        /// The delay before the held-back report is resent; doubles per refusal.
+        var backoff: Duration = .seconds(1)
+        /// Whether the recorded problem is the held-back report's (cleared once it is settled).
+        var heldBackProblem = false
+        /// What the monitor events say about the connection (`koers theme status` shows it).
+        var diagnosis: ConnectionDiagnosis
+        var lastMessageWarning: ContinuousClock.Instant?
+        /// Successful handshakes since start: the first connection, then each reconnection.
+        var handshakes = 0
+        /// HELLOs said since start (the log counts them: one per connection).
+        var hellos = 0
 
         init(outbox: Outbox, dealer: AsyncSocket, configuration: ThemeServiceConfiguration, clock: any KoersClock, logger: Logger) {
             self.outbox = outbox
@@ -150,6 +171,7 @@ public final class ThemeServiceRunner: Service, Sendable {
             self.configuration = configuration
             self.clock = clock
             self.logger = logger
+            self.diagnosis = ConnectionDiagnosis(endpoint: configuration.aggregatorEndpoint)
         }
 
         var theme: String { configuration.theme }
@@ -163,13 +185,24 @@ public final class ThemeServiceRunner: Service, Sendable {
         }
 
         mutating func handle(_ e: MonitorEvent) async throws {
+            if diagnosis.observe(e) != nil, let v = diagnosis.verdict {
+                try outbox.recordDiagnosis(v.rawValue, sentence: diagnosis.sentence, now: clock.now())
+                if diagnosis.isFailure {
+                    logger.error("nothing can be delivered: \(diagnosis.sentence)", metadata: ["theme": "\(theme)", "diagnosis": "\(v.rawValue)"])
+                    if v != .clientKeyNotTrusted { try outbox.recordProblem(diagnosis.sentence) }
+                }
+            }
             switch e {
             case .handshakeSucceeded:
+                // A new connection (the first, or one libzmq made underneath after a
+                // disconnect): the aggregator may have restarted or lost what was in
+                // flight, so say HELLO and resume from WELCOME's settled_through.
                 connected = true
                 welcomed = false
                 try outbox.recordProblem(nil)
                 logger.info("connected to the aggregator", metadata: ["theme": "\(theme)"])
-                try await sendHello()
+                handshakes += 1
+                try await sendHello(why: handshakes == 1 ? "connected" : "reconnected")
             case .disconnected:
                 if connected { logger.warning("lost the aggregator; reports wait in the outbox", metadata: ["theme": "\(theme)"]) }
                 connected = false
@@ -188,9 +221,8 @@ public final class ThemeServiceRunner: Service, Sendable {
                 let endpoint = configuration.aggregatorEndpoint
                 _ = try? await dealer.withSocket { try $0.disconnect(endpoint) }
             case .handshakeFailedProtocol(_, let code):
-                let text = "the handshake with the aggregator failed (protocol error 0x\(String(code, radix: 16))): check the aggregator's public key"
+                // The diagnosis above recorded the problem for the team.
                 logger.error("handshake failed", metadata: ["theme": "\(theme)", "code": "\(code)"])
-                try outbox.recordProblem(text)
             default: break
             }
         }
@@ -214,8 +246,12 @@ public final class ThemeServiceRunner: Service, Sendable {
             case .welcome(let w):
                 welcomed = true
                 settledThrough = w.settledThrough
-                nextToSend = w.settledThrough + 1
-                try outbox.markAcked(through: w.settledThrough, now: now)
+                // Everything ≤ settled_through is settled, but a pending report in that
+                // range was stored *or refused*: its NACK may have been lost with the old
+                // connection. Resend from the first such report; the aggregator answers
+                // each resend as the first time (ACK, or the stored refusal's NACK first).
+                nextToSend = min(w.settledThrough + 1, try outbox.firstPending() ?? w.settledThrough + 1)
+                try outbox.recordContact(now: now)
                 if w.planVersion != configuration.planVersion {
                     let text = "the aggregator runs plan version \(w.planVersion), this service version \(configuration.planVersion)"
                     logger.warning("plan versions differ", metadata: ["theme": "\(theme)", "aggregator": "\(w.planVersion)", "service": "\(configuration.planVersion)"])
@@ -224,25 +260,32 @@ public final class ThemeServiceRunner: Service, Sendable {
                 logger.info("welcomed", metadata: ["theme": "\(theme)", "settled_through": "\(w.settledThrough)"])
                 try await sendBatch()
             case .ack(let a):
-                if a.settledThrough > settledThrough {
-                    settledThrough = a.settledThrough
+                settledThrough = max(settledThrough, a.settledThrough)
+                if a.settledThrough > markedThrough {
+                    // Final NACKs for reports up to here arrived before this ACK and marked
+                    // them refused; the rest up to here are stored.
+                    markedThrough = a.settledThrough
                     try outbox.markAcked(through: a.settledThrough, now: now)
+                }
+                if let held = heldBack, settledThrough >= held {
+                    logger.info("a held-back report was settled; sending the rest", metadata: ["theme": "\(theme)", "seq": "\(held)"])
+                    heldBack = nil
+                    backoff = configuration.retryInitial
+                    if heldBackProblem { try outbox.recordProblem(nil); heldBackProblem = false }
                 }
                 try await sendBatch()
             case .nack(let n):
-                if n.reason.rawValue >= 500 {
-                    logger.warning("aggregator could not take a report now; will resend", metadata: ["seq": "\(n.refusedSequence)", "reason": "\(n.reason)"])
-                    nextToSend = min(nextToSend, n.refusedSequence)
-                    retryAfter = .now + .seconds(1)
-                } else if n.reason == .sequenceGap {
+                if n.reason == .sequenceGap {
                     // One resynchronisation at a time: later gap NACKs are for reports
                     // sent before it, which the WELCOME's resend covers.
                     if welcomed {
                         logger.warning("aggregator saw a gap; resynchronising", metadata: ["seq": "\(n.refusedSequence)"])
                         welcomed = false
                         try await dealer.discardUnsent()
-                        try await sendHello()
+                        try await sendHello(why: "resynchronising after a gap")
                     }
+                } else if !n.reason.isFinal {
+                    try holdBack(n, now: now)
                 } else if n.refusedSequence > 0 {
                     try outbox.markRefused(n.refusedSequence, reason: n.reason, detail: n.detail, now: now)
                     logger.error("report refused", metadata: ["theme": "\(theme)", "seq": "\(n.refusedSequence)", "reason": "\(n.reason)", "detail": "\(n.detail)"])
@@ -266,10 +309,8 @@ public final class ThemeServiceRunner: Service, Sendable {
                 if let sent = helloSentAt, ContinuousClock.now - sent > .seconds(5) { try await sendHello() }
                 return
             }
-            if let r = retryAfter {
-                guard ContinuousClock.now >= r else { return }
-                retryAfter = nil
-            }
+            if let r = retryAfter, ContinuousClock.now >= r { retryAfter = nil }
+            // While a retry waits, sendBatch sends nothing; heartbeats still go out.
             try await sendBatch()
             if ContinuousClock.now - lastSendAt >= configuration.heartbeatInterval {
                 let last = try outbox.lastSequence()
@@ -277,7 +318,42 @@ public final class ThemeServiceRunner: Service, Sendable {
             }
         }
 
-        mutating func sendHello() async throws {
+        /// A non-final NACK: the report stays pending and is resent after a backoff, alone
+        /// until it is settled (`docs/protocol.md` §6).
+        mutating func holdBack(_ n: Nack, now: Int64) throws {
+            if n.refusedSequence == 0 {
+                // HELLO or a heartbeat, refused for its sent_at: this machine's clock. A
+                // HELLO is said again after 5 s; say so at most every 30 s.
+                if let last = lastMessageWarning, ContinuousClock.now - last < .seconds(30) { return }
+                lastMessageWarning = .now
+                let text = n.reason == .futureTimestamp
+                    ? "the aggregator finds this machine's clock ahead of its own (\(n.detail)); fix the clock (NTP)"
+                    : "the aggregator could not take a message now (\(n.reason)); retrying"
+                logger.error("message not taken: \(text)", metadata: ["theme": "\(theme)", "reason": "\(n.reason)"])
+                try outbox.recordProblem(text)
+                return
+            }
+            guard n.refusedSequence > settledThrough else { return }  // settled since
+            let delay = backoff
+            backoff = min(backoff * 2, configuration.retryMax)
+            retryAfter = .now + delay
+            heldBack = n.refusedSequence
+            nextToSend = min(nextToSend, n.refusedSequence)
+            if n.reason == .futureTimestamp {
+                let text = "report #\(n.refusedSequence) is held back: its time (reported_at or sent_at) is ahead of the aggregator's clock by more than the 5-minute tolerance (\(n.detail)). "
+                    + "One of the two clocks is wrong; fix it (NTP). The report is kept and resent every \(delay) or so until it is taken; later reports wait behind it."
+                logger.error("REPORT HELD BACK, CHECK THE CLOCKS: \(text)", metadata: ["theme": "\(theme)", "seq": "\(n.refusedSequence)", "reason": "\(n.reason)"])
+                try outbox.recordProblem(text)
+                heldBackProblem = true
+            } else {
+                logger.warning("aggregator could not take a report now; will resend", metadata: [
+                    "theme": "\(theme)", "seq": "\(n.refusedSequence)", "reason": "\(n.reason)", "retry_in": "\(delay)", "detail": "\(n.detail)"])
+            }
+        }
+
+        mutating func sendHello(why: String = "no WELCOME yet") async throws {
+            hellos += 1
+            logger.info("saying HELLO", metadata: ["theme": "\(theme)", "why": "\(why)", "hellos": "\(hellos)"])
             helloSentAt = .now
             try await send(.hello(Hello(theme: theme, planVersion: configuration.planVersion, service: "koers-theme/0.1.0",
                                         lastSequence: try outbox.lastSequence())), sequence: 0)
@@ -287,7 +363,7 @@ public final class ThemeServiceRunner: Service, Sendable {
         mutating func sendBatch() async throws {
             guard welcomed, retryAfter == nil else { return }
             let inFlight = Int(nextToSend - 1 - min(settledThrough, nextToSend - 1))
-            let room = configuration.window - inFlight
+            let room = (heldBack == nil ? configuration.window : 1) - inFlight
             guard room > 0 else { return }
             let entries = try outbox.entries(from: nextToSend, limit: room)
             for e in entries {

@@ -74,7 +74,10 @@ public struct WireCodec: Sendable {
         guard payload.count <= limit else {
             throw WireError(.payloadTooLarge, "a \(env.type) payload may be at most \(limit) bytes, got \(payload.count)", frame: 1)
         }
-        guard env.sentAt >= 0, env.sentAt <= now + limits.clockSkewMilliseconds else {
+        guard env.sentAt >= 0 else {
+            throw WireError(.outOfRange, "sent_at \(env.sentAt) is negative; it is milliseconds since 1970-01-01 UTC", frame: 0)
+        }
+        guard env.sentAt <= now + limits.clockSkewMilliseconds else {
             throw WireError(.futureTimestamp, "sent_at \(env.sentAt) lies in the future (receiver's clock \(now)); check the sender's clock", frame: 0)
         }
         switch env.type {
@@ -174,7 +177,10 @@ public struct WireCodec: Sendable {
     private func notAfter(_ d: PlanDate, now: Int64, field: Field) throws(WireError) {
         let today = PlanDate(daysSinceEpoch: Int((now + limits.clockSkewMilliseconds) / 86_400_000))
         guard d <= today.adding(days: 1) else {
-            throw WireError(.futureTimestamp, "\(field) \(d) lies in the future (today is \(today))", frame: 1, field: field.description)
+            // A date a person chose, not a clock: final (`210`), unlike `211`, which
+            // would hold back every later report until that day.
+            throw WireError(.outOfRange, "\(field) \(d) lies in the future, after tomorrow (today is \(today)); progress is reported once it happened",
+                            frame: 1, field: field.description)
         }
     }
 }

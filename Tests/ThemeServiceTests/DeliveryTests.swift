@@ -58,6 +58,10 @@ struct DeliveryTests {
         aggregator = try ws.aggregator()
         try eventually("all 50 acknowledged after the restart") { try ws.outbox("safety").summary().acked == 50 }
         try expectExactlyOnce(ws, publisher: "safety", count: 50)
+        // libzmq reconnected underneath the service; the monitor told it, and it said
+        // HELLO again on the new connection and resumed from WELCOME (§3, §4).
+        let log = try String(contentsOfFile: ws.dir + "/safety.log", encoding: .utf8)
+        #expect(log.contains("saying HELLO") && log.contains("why=reconnected"), "\(log)")
         service.stop()
         aggregator.stop()
     }

@@ -32,6 +32,12 @@ struct OutboxTests {
         #expect(try again.summary().refused.map(\.sequence) == [3])
         // Resend order: everything from a sequence on, whatever its state.
         #expect(try again.entries(from: 2, limit: 10).map(\.sequence) == [2, 3, 4])
+        // The first report whose fate is unknown here; an ACK for a resend never lowers the level.
+        #expect(try again.firstPending() == 4)
+        try again.markAcked(through: 1, now: clockNow)
+        #expect(try again.summary().settledThrough == 2)
+        try again.recordDiagnosis("nothing_listening", sentence: "nothing is listening", now: clockNow)
+        #expect(try again.summary().diagnosis == Outbox.Diagnosis(verdict: "nothing_listening", sentence: "nothing is listening", at: clockNow))
     }
 }
 

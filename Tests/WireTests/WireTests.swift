@@ -156,7 +156,7 @@ let malformed: [Malformed] = [
     Malformed(name: "report with sequence 0", envelope: env(seq: 0), payload: progressFields(), code: .badSequence),
     Malformed(name: "heartbeat with a sequence", envelope: env(0x02, seq: 5), payload: [], code: .badSequence),
     Malformed(name: "sent_at far in the future", envelope: env(sentAt: now + 86_400_000), payload: progressFields(), code: .futureTimestamp),
-    Malformed(name: "negative sent_at", envelope: env(sentAt: -1), payload: progressFields(), code: .futureTimestamp),
+    Malformed(name: "negative sent_at", envelope: env(sentAt: -1), payload: progressFields(), code: .outOfRange),
     // Payload structure
     Malformed(name: "oversized payload", envelope: env(), payload: progressFields(extra: [200, 0x10, 0x10] + [UInt8](repeating: 0, count: 0x1010)), code: .payloadTooLarge),
     Malformed(name: "stray byte after the fields", envelope: env(), payload: progressFields(extra: [1]), code: .truncatedField),
@@ -197,7 +197,7 @@ let malformed: [Malformed] = [
     Malformed(name: "date with a slash", envelope: env(), payload: progressFields(asOf: "2022/11/01"), code: .badDate),
     Malformed(name: "date that does not exist", envelope: env(), payload: progressFields(asOf: "2022-02-30"), code: .badDate),
     Malformed(name: "date too short", envelope: env(), payload: progressFields(asOf: "2022-1-1"), code: .fieldSize),
-    Malformed(name: "as_of next year", envelope: env(), payload: progressFields(asOf: "2023-11-01"), code: .futureTimestamp),
+    Malformed(name: "as_of next year", envelope: env(), payload: progressFields(asOf: "2023-11-01"), code: .outOfRange),
     Malformed(name: "reported_at in the future", envelope: env(), payload: progressFields(reportedAt: now + 3_600_000), code: .futureTimestamp),
     Malformed(name: "reported_at in seconds, not ms", envelope: env(), payload: progressFields(reportedAt: 1_669_719_600), code: .outOfRange),
     Malformed(name: "measurement period ends before it starts", envelope: env(0x11),
@@ -301,5 +301,58 @@ struct PythonReferenceTests {
         let spec = try goldenVectors()
         #expect(Set(fromPython.keys) == Set(spec.keys))
         for (k, v) in spec { #expect(fromPython[k] == v.envelope + v.payload, "vector \(k)") }
+    }
+}
+
+@Suite("Final and non-final codes, 1.1")
+struct FinalityTests {
+    /// The rows of §6's table in docs/protocol.md: code → (name, text).
+    func specCodes() throws -> [UInt16: (name: String, meaning: String)] {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("docs/protocol.md"), encoding: .utf8)
+        let section = text.components(separatedBy: "## 6. Reason codes")[1].components(separatedBy: "\n## ")[0]
+        var out: [UInt16: (String, String)] = [:]
+        for line in section.split(separator: "\n") where line.hasPrefix("| ") {
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count == 3, let code = UInt16(cells[0]) else { continue }
+            out[code] = (cells[1], cells[2])
+        }
+        return out
+    }
+
+    @Test("§6 of the spec and ReasonCode agree on every name and on which codes are final")
+    func specAgrees() throws {
+        let spec = try specCodes()
+        #expect(Set(spec.keys) == Set(ReasonCode.names.keys).union([307, 400]))
+        for (code, row) in spec {
+            let c = ReasonCode(rawValue: code)
+            if code == 307 || code == 400 {
+                #expect(row.name == "—" && row.meaning.hasPrefix("reserved"), "\(code) is reserved in 1.1")
+                #expect(ReasonCode.names[code] == nil)
+                continue
+            }
+            #expect(row.name == c.name, "\(code)")
+            #expect(row.meaning.contains("**not final**") == !c.isFinal, "\(c): the table and isFinal disagree")
+        }
+        #expect(spec.keys.filter { !ReasonCode(rawValue: $0).isFinal }.sorted() == [211, 402, 500, 503])
+        #expect(!ReasonCode(rawValue: 599).isFinal && ReasonCode(rawValue: 399).isFinal, "unknown codes by their hundred")
+    }
+
+    @Test("reported_at and sent_at may be 5 minutes ahead, not a millisecond more; a future as_of is a final 210")
+    func clockTolerance() throws {
+        let skew = WireCodec().limits.clockSkewMilliseconds
+        #expect(skew == 300_000)
+        func decode(_ e: [UInt8], _ p: [UInt8]) -> ReasonCode? {
+            do { _ = try codec.decode(envelope: e, payload: p, now: now); return nil } catch { return error.code }
+        }
+        #expect(decode(env(), progressFields(reportedAt: now + skew)) == nil)
+        #expect(decode(env(), progressFields(reportedAt: now + skew + 1)) == .futureTimestamp)
+        #expect(decode(env(sentAt: now + skew), progressFields()) == nil)
+        #expect(decode(env(sentAt: now + skew + 1), progressFields()) == .futureTimestamp)
+        #expect(ReasonCode.futureTimestamp.isFinal == false)
+        // Tomorrow is allowed; the day after is a person's date, final.
+        #expect(decode(env(), progressFields(asOf: "2022-11-30")) == nil)
+        #expect(decode(env(), progressFields(asOf: "2022-12-01")) == .outOfRange)
+        #expect(ReasonCode.outOfRange.isFinal)
     }
 }

@@ -1,4 +1,4 @@
-"""Koers wire protocol, version 1: a reference encoder/decoder in plain Python.
+"""Koers wire protocol, version 1.1: a reference encoder/decoder in plain Python.
 
 Standard library only (struct). It follows docs/protocol.md and is what an
 out-of-tree theme service or operator tool written in Python can start from.
@@ -9,7 +9,20 @@ Run it to print the spec's golden vectors:
 import struct
 
 MAGIC = b"KR"
-VERSION = 1
+VERSION = 1  # the envelope's version byte: 1 for protocol 1.0 and 1.1 alike
+
+# Limits (docs/protocol.md section 2.2), in bytes
+ENVELOPE_BYTES = 24
+INGEST_PAYLOAD_MAX = 4096      # larger: NACK 106 payload_too_large
+FRAME_MAX = 64 * 1024          # the ingest socket's ZMQ_MAXMSGSIZE: larger drops the connection, no NACK
+CLOCK_SKEW_MS = 5 * 60 * 1000  # reported_at / sent_at further ahead than this: NACK 211 (not final)
+
+
+def is_final(reason):
+    """Whether a NACK with this reason settles the report (section 6): every code is
+    final except 211 future_timestamp, 402 sequence_gap and every 5xx, which mean
+    "keep the report and resend it" (402: from settled_through + 1; 211, 5xx: later)."""
+    return not (reason in (211, 402) or reason // 100 == 5)
 
 # Message types
 HELLO, HEARTBEAT = 0x01, 0x02

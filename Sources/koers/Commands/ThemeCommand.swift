@@ -62,12 +62,19 @@ struct ThemeCommand: AsyncParsableCommand {
 
         @OptionGroup var common: CommonOptions
 
+        @Flag(name: .long, help: "Print one JSON object instead of text.")
+        var json = false
+
         func run() throws {
             let path = outboxPath(data: common.data, theme: theme)
             guard FileManager.default.fileExists(atPath: path) else {
                 throw ValidationError("no outbox at \(path): nothing has been reported for `\(theme)` from this data directory")
             }
             let s = try Outbox(path: path).summary()
+            if json {
+                print(try statusJSON(s, path: path))
+                return
+            }
             print("theme \(theme) — outbox \(path)")
             print("  reports       \(s.lastSequence) (last sequence)")
             print("  acknowledged  \(s.acked) (aggregator has everything through \(s.settledThrough))")
@@ -79,10 +86,37 @@ struct ThemeCommand: AsyncParsableCommand {
             } else {
                 print("  last contact  never")
             }
+            if let d = s.diagnosis {
+                let when = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(d.at) / 1000))
+                print("  connection    \(d.verdict) (\(when)): \(d.sentence)")
+            }
             if let p = s.lastProblem { print("  PROBLEM       \(p)") }
             for e in s.refused {
                 print("  refused #\(e.sequence) \(e.item): \(e.reason.map(\.description) ?? "?") — \(e.detail ?? "")")
             }
+        }
+
+        func statusJSON(_ s: Outbox.Summary, path: String) throws -> String {
+            struct Refused: Encodable { var sequence: UInt64; var item: String; var code: Int?; var reason: String?; var detail: String? }
+            struct Connection: Encodable { var diagnosis: String; var sentence: String; var at: Int64 }
+            struct Doc: Encodable {
+                var theme: String, outbox: String
+                var last_sequence: UInt64, settled_through: UInt64, acknowledged: Int, pending: Int
+                var refused: [Refused]
+                var last_contact: Int64?
+                var connection: Connection?
+                var problem: String?
+            }
+            let doc = Doc(theme: theme, outbox: path, last_sequence: s.lastSequence, settled_through: s.settledThrough, acknowledged: s.acked,
+                          pending: s.pending,
+                          refused: s.refused.map { Refused(sequence: $0.sequence, item: $0.item, code: $0.reason.map { Int($0.rawValue) },
+                                                           reason: $0.reason?.name, detail: $0.detail) },
+                          last_contact: s.lastContact,
+                          connection: s.diagnosis.map { Connection(diagnosis: $0.verdict, sentence: $0.sentence, at: $0.at) },
+                          problem: s.lastProblem)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return String(decoding: try encoder.encode(doc), as: UTF8.self)
         }
     }
 }
