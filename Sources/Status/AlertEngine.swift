@@ -265,7 +265,7 @@ public struct AlertEngine: Sendable {
             promotedOn = today
             for key in timed.sorted() {
                 // Held: an item alert of a silent theme moves only once the theme is heard.
-                if let a = alert(key), let t = a.theme, engine.silent.contains(t), a.rule != "theme-silent", Self.itemRules.contains(a.rule) { continue }
+                if let a = alert(key), let t = a.theme, engine.silent.contains(t), Self.itemRules.contains(a.rule) { continue }
                 promote(key, today: today, into: &out)
             }
         }
