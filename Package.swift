@@ -165,7 +165,7 @@ let package = Package(
         // The operator side over snapshot documents: narrowing, the text of alerts.
         .testTarget(
             name: "OperatorsTests",
-            dependencies: ["Operators", "StreamProtocol", "Status", "Plan"]
+            dependencies: ["Operators", "StreamProtocol", "Status", "Plan", "ZeroMQ"]
         ),
         .testTarget(
             name: "WireTests",
