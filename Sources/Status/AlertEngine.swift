@@ -309,7 +309,8 @@ public struct AlertEngine: Sendable {
     /// - Throws: ``AlertError`` when the alert is unknown or not firing.
     public mutating func acknowledge(_ key: String, _ ack: Acknowledgement, today: PlanDate) throws(AlertError) -> AlertTransition {
         guard let a = alert(key) else {
-            let near = slotOf.keys.sorted().filter { $0.hasSuffix(key) || $0.contains(key) }.prefix(3)
+            var near = Array(slotOf.keys.sorted().filter { $0.hasSuffix(key) || $0.contains(key) }.prefix(3))
+            if near.isEmpty, let typo = Suggest.nearest(key, among: Array(slotOf.keys)) { near = [typo] }
             throw AlertError(message: "no open alert `\(key)`" + (near.isEmpty ? "" : "; did you mean \(near.map { "`\($0)`" }.joined(separator: ", "))?"))
         }
         guard a.state == .firing || a.state == .acknowledged || a.state == .flapping else {

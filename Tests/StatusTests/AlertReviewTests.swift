@@ -137,4 +137,14 @@ struct AlertReviewTests {
         if case .failure(let e) = OperatorInput.ackUntil("2024-07-09", today: today) { #expect(e.message.contains("in the past")) }
         #expect(Suggest.editDistance("wrk", "work") == 1)
     }
+
+    @Test("acknowledging a misspelt alert key suggests the open alert it is nearest to")
+    func ackTypo() {
+        let engine = StatusEngine(plan: Self.plan, today: d("2024-07-10"))
+        var alerts = AlertEngine(plan: Self.plan)
+        alerts.pendingDays[.warning] = 0
+        _ = alerts.itemsChanged([change(.lagging, Evidence(summary: "behind"))], engine: engine)
+        #expect { try alerts.acknowledge("milestone-laging:bvs-werksferen", Acknowledgement(by: "x", reason: "y", until: nil), today: engine.today) }
+            throws: { "\($0)".contains("did you mean `milestone-lagging:bvs-werksferen`?") }
+    }
 }
