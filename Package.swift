@@ -163,6 +163,11 @@ let package = Package(
             name: "StatusTests",
             dependencies: ["Status", "Plan"]
         ),
+        // The operator side over snapshot documents: narrowing, the text of alerts.
+        .testTarget(
+            name: "OperatorsTests",
+            dependencies: ["Operators", "StreamProtocol", "Status", "Plan", "ZeroMQ"]
+        ),
         .testTarget(
             name: "WireTests",
             dependencies: ["Wire", "Plan"]

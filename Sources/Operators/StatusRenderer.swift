@@ -11,7 +11,8 @@ public struct StatusRenderer: Sendable {
 
     public init(colour: Bool) { self.colour = colour }
 
-    public func render(_ snap: StreamDocuments.Snapshot, plan: Plan, theme: String? = nil, area: String? = nil) -> String {
+    public func render(_ whole: StreamDocuments.Snapshot, plan: Plan, theme: String? = nil, area: String? = nil) -> String {
+        let snap = Self.narrow(whole, plan: plan, theme: theme, area: area)
         let items = Dictionary(uniqueKeysWithValues: snap.items.map { ($0.item, $0) })
         let rollups = Dictionary(uniqueKeysWithValues: snap.rollups.map { ($0.node, $0) })
         var lines: [String] = []
@@ -20,18 +21,20 @@ public struct StatusRenderer: Sendable {
         if let p = programme { lines.append("  \(badge(p.state)) \(counts(p.counts))") }
         if let area {
             let a = rollups["area:\(area)"]
-            lines.append("  area \(area): \(a.map { "\(badge($0.state)) \(counts($0.counts))" } ?? "no items")")
+            let scope = theme.map { " in theme \($0)" } ?? ""
+            lines.append("  area \(area)\(scope): \(a.map { "\(badge($0.state)) \(counts($0.counts))" } ?? "no items")")
         }
+        let shown = Set(snap.items.map(\.item))
         for t in plan.themes where theme == nil || t.id == theme {
+            // Narrowed to an area: only the themes with items in it.
+            if area != nil && !t.goals.contains(where: { $0.interventions.contains { $0.milestones.contains { shown.contains($0.id) } } }) { continue }
             let r = rollups["theme:\(t.id)"]
             let silent = snap.silentThemes.contains(t.id) ? "  " + paint("SILENT", 31) : ""
             lines.append("")
             lines.append("\(bold(t.name)) [\(t.id)] \(r.map { badge($0.state) } ?? "")\(silent)")
             for g in t.goals {
                 for i in g.interventions {
-                    let ms = i.milestones.filter { m in
-                        area == nil || (m.areas.isEmpty ? i.areas : m.areas).contains(area!)
-                    }
+                    let ms = i.milestones.filter { area == nil || shown.contains($0.id) }
                     guard !ms.isEmpty else { continue }
                     let ir = rollups["intervention:\(i.id)"]
                     lines.append("  \(i.name) \(ir.map { badge($0.state) } ?? "")")
@@ -50,19 +53,83 @@ public struct StatusRenderer: Sendable {
                 }
             }
         }
-        let alerts = snap.alerts.filter { theme == nil || $0.theme == theme }.filter { area == nil || $0.areas.contains(area!) }
         lines.append("")
-        lines.append(bold("Open alerts (\(alerts.count))"))
-        for a in alerts.sorted(by: { ($0.severity, $0.key) > ($1.severity, $1.key) }) {
-            lines.append("  " + alertLine(a))
+        lines.append(bold("Open alerts (\(snap.alerts.count))"))
+        let silent = Set(snap.silentThemes)
+        for a in snap.alerts.sorted(by: { ($0.severity, $0.key) > ($1.severity, $1.key) }) {
+            lines.append("  " + alertLine(a, silentThemes: silent))
         }
         return lines.joined(separator: "\n")
     }
 
-    public func alertLine(_ a: Alert) -> String {
+    /// An alert in text: severity, state, key and why (for a resolved one, what resolved
+    /// it); then its owner, its areas and what to do (``Runbook``). An item alert of a
+    /// silent theme is marked held: it neither resolves nor fires until the theme is heard.
+    public func alertLine(_ a: Alert, silentThemes: Set<String> = []) -> String {
         let sev = paint(a.severity.rawValue.uppercased(), a.severity == .critical ? 31 : a.severity == .warning ? 33 : 36)
         let ack = a.acknowledgement.map { " (ack by \($0.by): \($0.reason)\($0.until.map { " until \($0)" } ?? ""))" } ?? ""
-        return "\(sev) \(a.state.rawValue) \(a.key)\(ack) — \(a.evidence.summary)"
+        let isItemAlert = Runbook.rule(a.rule)?.subject == "ID"
+        let held = isItemAlert && a.theme.map(silentThemes.contains) == true ? " [held: theme `\(a.theme!)` is silent]" : ""
+        let why = a.state == .resolved ? "resolved by: " + (a.resolvedBy.map { "\($0.summary) (on \($0.on))" } ?? a.evidence.summary) : a.evidence.summary
+        let owner = a.owner ?? (a.rule == "theme-silent" ? "the \(a.subject) theme team" : "-")
+        let areas = a.areas.isEmpty ? "-" : a.areas.joined(separator: ", ")
+        return "\(sev) \(a.state.rawValue) \(a.key)\(ack)\(held) — \(why)\n"
+            + "      owner: \(owner) · area: \(areas) · do: \(Runbook.action(for: a.rule))"
+    }
+
+    /// A snapshot narrowed, on the operator's side, to a theme and/or an area: the items
+    /// in them (an area holds milestones: their own areas, or their intervention's), the
+    /// alerts about those items (and the silence of their themes), and — narrowed to an
+    /// area — roll-ups counted again over just those items. `koers status` prints this,
+    /// as text or `--json`.
+    public static func narrow(_ snap: StreamDocuments.Snapshot, plan: Plan, theme: String?, area: String?) -> StreamDocuments.Snapshot {
+        guard theme != nil || area != nil else { return snap }
+        // Each milestone's and indicator's place in the plan.
+        var place: [String: (theme: String, goal: String, intervention: String?, areas: [String])] = [:]
+        for t in plan.themes {
+            for g in t.goals {
+                for i in g.interventions {
+                    for m in i.milestones { place[m.id] = (t.id, g.id, i.id, m.areas.isEmpty ? i.areas : m.areas) }
+                }
+                for x in g.indicators { place[x.id] = (t.id, g.id, nil, []) }
+            }
+        }
+        func keep(_ item: String) -> Bool {
+            guard let p = place[item] else { return false }
+            return (theme == nil || p.theme == theme) && (area == nil || p.areas.contains(area!))
+        }
+        var out = snap
+        out.items = snap.items.filter { keep($0.item) }
+        let themes = Set(out.items.compactMap { place[$0.item]?.theme })
+        out.silentThemes = snap.silentThemes.filter { theme == nil || $0 == theme }.filter { area == nil || themes.contains($0) }
+        out.alerts = snap.alerts.filter { a in
+            if keep(a.subject) { return true }
+            if place[a.subject] != nil { return false }
+            // Theme and funding alerts: by theme; within an area, a theme's silence only.
+            if let area, !a.areas.contains(area) { return a.rule == "theme-silent" && themes.contains(a.subject) }
+            return theme == nil || a.theme == theme
+        }
+        if let area {
+            var counts: [String: [ItemState: Int]] = [:]
+            for s in out.items {
+                let p = place[s.item]!
+                var nodes = ["area:\(area)", "theme:\(p.theme)", "goal:\(p.goal)"] + (p.intervention.map { ["intervention:\($0)"] } ?? [])
+                if theme == nil { nodes.append("programme") }
+                for n in nodes { counts[n, default: [:]][s.state, default: 0] += 1 }
+            }
+            out.rollups = counts.keys.sorted().map { n in
+                StreamDocuments.Rollup(node: n, state: StatusEngine.rollUp(counts[n]!),
+                                       counts: Dictionary(uniqueKeysWithValues: counts[n]!.map { ($0.key.rawValue, $0.value) }))
+            }
+        } else if let theme {
+            out.rollups = snap.rollups.filter { r in
+                r.node == "theme:\(theme)" || (r.node.hasPrefix("goal:") || r.node.hasPrefix("intervention:"))
+                    && plan.themes.first { $0.id == theme }!.goals.contains { g in
+                        "goal:\(g.id)" == r.node || g.interventions.contains { "intervention:\($0.id)" == r.node }
+                    }
+            }
+        }
+        return out
     }
 
     func counts(_ c: [String: Int]) -> String {

@@ -49,6 +49,25 @@ public struct Alert: Sendable, Codable, Hashable {
     public var owner: String?
     public var areas: [String]
     public var ruleVersion: Int
+    /// Set once resolved: what closed it (the report that cleared the condition, or the
+    /// date it stopped holding). The evidence then is the evidence at resolution too,
+    /// not the evidence from when it fired.
+    public var resolvedBy: Resolution? = nil
+}
+
+/// What resolved an alert.
+public struct Resolution: Sendable, Codable, Hashable {
+    /// One sentence: "8 of 10 werksferen on 2024-09-30 (on-track), reported by work".
+    public var summary: String
+    /// The date the condition was found to no longer hold.
+    public var on: PlanDate
+    /// The report behind it, when there is one: its value, its date and who sent it.
+    public var value: Double?
+    public var asOf: PlanDate?
+    public var reportedBy: String?
+    public init(summary: String, on: PlanDate, value: Double? = nil, asOf: PlanDate? = nil, reportedBy: String? = nil) {
+        self.summary = summary; self.on = on; self.value = value; self.asOf = asOf; self.reportedBy = reportedBy
+    }
 }
 
 /// One numbered step in an alert's life.

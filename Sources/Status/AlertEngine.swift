@@ -28,6 +28,9 @@ public struct AlertEngine: Sendable {
     var promotedOn: PlanDate?
     /// Recent firing/resolved transition dates per key, for flapping.
     var recent: [String: [PlanDate]] = [:]
+    /// Themes found silent: their items' alerts are held (neither resolved nor promoted)
+    /// until the theme is heard again, when each of its items is evaluated again.
+    var held: Set<String> = []
     let plan: Plan
     let index: PlanIndex
     /// The milestone that secures each funding line, and its theme.
@@ -88,12 +91,21 @@ public struct AlertEngine: Sendable {
     /// - Parameters:
     ///   - subject: the item, theme or funding line.
     ///   - condition: the rule that holds now, or nil.
+    ///   - evidence: the evidence now; an alert that resolves carries it, not the
+    ///     evidence from when it fired.
+    ///   - resolution: what resolves the alerts whose condition no longer holds.
     mutating func reconcile(subject: String, rules: [String], theme: String?, condition: (rule: String, severity: Severity)?, evidence: Evidence,
-                            today: PlanDate, into out: inout [AlertTransition]) {
+                            resolution: Resolution? = nil, today: PlanDate, into out: inout [AlertTransition]) {
         // Alerts of this subject under another rule resolve.
         for rule in rules where rule != condition?.rule && !slotOf.isEmpty {
             let key = "\(rule):\(subject)"
-            if slotOf[key] != nil { transition(key, to: .resolved, today: today, into: &out) }
+            if slotOf[key] != nil {
+                let r = resolution ?? Self.resolution(evidence, today: today)
+                transition(key, to: .resolved, today: today, into: &out) { a in
+                    a.evidence = evidence
+                    a.resolvedBy = r
+                }
+            }
         }
         guard let condition else { return }
         let key = "\(condition.rule):\(subject)"
@@ -140,8 +152,17 @@ public struct AlertEngine: Sendable {
         (recent[key] ?? []).filter { $0.days(to: today) <= flapWindowDays }.count >= flapTransitions
     }
 
-    mutating func transition(_ key: String, to state: AlertState, today: PlanDate, into out: inout [AlertTransition]) {
+    /// What resolved an alert, from the evidence of the status that cleared it: the
+    /// report behind it (value, date, publisher), and the date it was found.
+    static func resolution(_ e: Evidence, today: PlanDate) -> Resolution {
+        Resolution(summary: e.summary.isEmpty ? "the condition no longer holds on \(today)" : e.summary, on: today,
+                   value: e.lastValue, asOf: e.lastDate, reportedBy: e.reportedBy)
+    }
+
+    mutating func transition(_ key: String, to state: AlertState, today: PlanDate, into out: inout [AlertTransition],
+                             _ amend: (inout Alert) -> Void = { _ in }) {
         guard var a = alert(key), a.state != state else { return }
+        amend(&a)
         let from = a.state
         // A flapping alert resolves quietly: it is already known to come and go.
         if from == .firing || from == .acknowledged || state == .firing {
@@ -151,8 +172,9 @@ public struct AlertEngine: Sendable {
         a.state = state
         a.since = today
         if state == .resolved {
+            // A pending alert that is dropped is announced too (pending → resolved): the
+            // stream showed it pending, and a follower must see it go.
             store(key, nil)
-            if from == .pending { return }  // never fired: nobody was told, nothing to resolve
         } else {
             store(key, a)
         }
@@ -161,18 +183,33 @@ public struct AlertEngine: Sendable {
 
     // MARK: - Entry points
 
-    /// Alerts for items whose state changed.
+    /// Alerts for items whose state changed. An item of a silent theme is unknown for
+    /// want of news, not because its condition cleared: its alerts are held as they are
+    /// until the theme is heard again (see ``daily(engine:)``).
     public mutating func itemsChanged(_ changes: [StatusEngine.Change], engine: StatusEngine) -> [AlertTransition] {
         var out: [AlertTransition] = []
-        for c in changes where !c.item.contains(":") && c.item != "programme" {
+        // One item may change twice in one pass (silent, then heard): its last change counts.
+        var last: [String: Int] = [:]
+        for (n, c) in changes.enumerated() { last[c.item] = n }
+        for (n, c) in changes.enumerated() where !c.item.contains(":") && c.item != "programme" && last[c.item] == n {
             guard let p = index.position(of: c.item) else { continue }
             let theme = index.theme(at: p)
-            let isIndicator = index.indicator(at: p) != nil
-            let silent = engine.silent.contains(theme)
-            reconcile(subject: c.item, rules: Self.itemRules, theme: theme, condition: rule(for: c.to, isIndicator: isIndicator, themeSilent: silent),
-                      evidence: c.to.evidence, today: engine.today, into: &out)
+            if engine.silent.contains(theme) {
+                held.insert(theme)
+                continue
+            }
+            evaluate(c.to, at: p, theme: theme, engine: engine, into: &out)
         }
         return out
+    }
+
+    /// Reconciles an item's alerts with its status; an existing alert held while its
+    /// theme was silent is promoted if its time came meanwhile.
+    mutating func evaluate(_ status: ItemStatus, at p: Int, theme: String, engine: StatusEngine, into out: inout [AlertTransition]) {
+        let condition = rule(for: status, isIndicator: index.indicator(at: p) != nil, themeSilent: false)
+        reconcile(subject: status.item, rules: Self.itemRules, theme: theme, condition: condition,
+                  evidence: status.evidence, today: engine.today, into: &out)
+        if let condition { promote("\(condition.rule):\(status.item)", today: engine.today, into: &out) }
     }
 
     /// The daily pass: pending alerts fire, acknowledgements lapse, funding notices, silent themes.
@@ -181,9 +218,30 @@ public struct AlertEngine: Sendable {
         let today = engine.today
         for t in plan.themes {
             let silent = engine.silent.contains(t.id)
-            var ev = Evidence(summary: silent ? "no message from the \(t.id) theme service for more than \(t.heartbeat); its items are unknown" : "")
-            if let ms = engine.lastHeard[t.id] { ev.ageDays = Int((Int64(today.daysSinceEpoch) * 86_400_000 - ms) / 86_400_000) }
-            reconcile(subject: t.id, rules: Self.themeRules, theme: t.id, condition: silent ? ("theme-silent", .critical) : nil, evidence: ev, today: today, into: &out)
+            var ev: Evidence
+            if let ms = engine.lastHeard[t.id] {
+                let heardOn = PlanDate(daysSinceEpoch: Int(ms / 86_400_000))
+                ev = Evidence(summary: silent
+                    ? "no message from the \(t.id) theme service since \(heardOn), more than its heartbeat \(t.heartbeat); its items are unknown and their alerts held"
+                    : "the \(t.id) theme service was heard from again on \(heardOn)")
+                ev.lastDate = heardOn
+                ev.ageDays = Int((Int64(today.daysSinceEpoch) * 86_400_000 - ms) / 86_400_000)
+            } else {
+                let since = engine.startedMs.map { " since the aggregator started on \(PlanDate(daysSinceEpoch: Int($0 / 86_400_000)))" } ?? ""
+                ev = Evidence(summary: silent
+                    ? "no message from the \(t.id) theme service\(since) (it never connected), more than its heartbeat \(t.heartbeat); its items are unknown and their alerts held"
+                    : "")
+            }
+            reconcile(subject: t.id, rules: Self.themeRules, theme: t.id, condition: silent ? ("theme-silent", .critical) : nil, evidence: ev,
+                      resolution: Resolution(summary: ev.summary, on: today, asOf: ev.lastDate, reportedBy: t.id), today: today, into: &out)
+            // Its items' alerts were held while it was silent; now each is evaluated again.
+            if silent {
+                held.insert(t.id)
+            } else if held.remove(t.id) != nil {
+                for p in index.positions(ofTheme: t.id) {
+                    if let s = engine.status(of: index.id(at: p)) { evaluate(s, at: p, theme: t.id, engine: engine, into: &out) }
+                }
+            }
         }
         for f in plan.funding {
             guard let until = f.securedUntil, until < f.period.end else { continue }
@@ -194,14 +252,22 @@ public struct AlertEngine: Sendable {
                 ? "funding `\(f.id)` (\(f.source)) ran out on \(until); its continuation is not secured"
                 : "funding `\(f.id)` (\(f.source)) is secured until \(until), \(today.days(to: until)) days from now; its continuation is not secured")
             ev.lastDate = until
+            let resolution = done
+                ? Self.resolution(engine.status(of: securing!.milestone)!.evidence, today: today)
+                : Resolution(summary: "funding `\(f.id)` no longer expiring on \(today)", on: today)
+            if done, let m = securing?.milestone { ev.summary = "`\(m)` is done: the continuation of funding `\(f.id)` is secured" }
             reconcile(subject: f.id, rules: Self.fundingRules, theme: securing?.theme, condition: (!done && near) ? ("funding-expiring", today > until ? .critical : .warning) : nil,
-                      evidence: ev, today: today, into: &out)
+                      evidence: ev, resolution: resolution, today: today, into: &out)
         }
         // Promotion depends on the date alone (a new alert is promoted as it is made), so
         // it runs once per day, over the alerts that time can move.
         if promotedOn != today {
             promotedOn = today
-            for key in timed.sorted() { promote(key, today: today, into: &out) }
+            for key in timed.sorted() {
+                // Held: an item alert of a silent theme moves only once the theme is heard.
+                if let a = alert(key), let t = a.theme, engine.silent.contains(t), Self.itemRules.contains(a.rule) { continue }
+                promote(key, today: today, into: &out)
+            }
         }
         return out
     }
@@ -243,7 +309,8 @@ public struct AlertEngine: Sendable {
     /// - Throws: ``AlertError`` when the alert is unknown or not firing.
     public mutating func acknowledge(_ key: String, _ ack: Acknowledgement, today: PlanDate) throws(AlertError) -> AlertTransition {
         guard let a = alert(key) else {
-            let near = slotOf.keys.sorted().filter { $0.hasSuffix(key) || $0.contains(key) }.prefix(3)
+            var near = Array(slotOf.keys.sorted().filter { $0.hasSuffix(key) || $0.contains(key) }.prefix(3))
+            if near.isEmpty, let typo = Suggest.nearest(key, among: Array(slotOf.keys)) { near = [typo] }
             throw AlertError(message: "no open alert `\(key)`" + (near.isEmpty ? "" : "; did you mean \(near.map { "`\($0)`" }.joined(separator: ", "))?"))
         }
         guard a.state == .firing || a.state == .acknowledged || a.state == .flapping else {

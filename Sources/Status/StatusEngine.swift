@@ -24,6 +24,10 @@ public struct StatusEngine: Sendable {
     /// When each theme service was last heard from (clock ms), and whether it is silent.
     public private(set) var lastHeard: [String: Int64] = [:]
     public private(set) var silent: Set<String> = []
+    /// When the aggregator started (clock ms): a theme never heard from since is silent
+    /// once its heartbeat cadence has passed since then, like one that stopped. The
+    /// aggregator sets it at start; left nil, the first ``advance(to:nowMs:)`` sets it.
+    public var startedMs: Int64?
     /// The schedule: date → positions to re-evaluate on it; each position's date.
     var schedule: [Int: Set<Int32>] = [:]
     var scheduledAt: [Int32]
@@ -185,8 +189,10 @@ public struct StatusEngine: Sendable {
             }
             today = date
         }
+        if startedMs == nil { startedMs = nowMs }
         for theme in plan.themes {
-            guard let heard = lastHeard[theme.id], !silent.contains(theme.id) else { continue }
+            // Never heard since the start: the start is when it was last known to be fine.
+            guard let heard = lastHeard[theme.id] ?? startedMs, !silent.contains(theme.id) else { continue }
             if nowMs - heard > Int64(theme.heartbeat.approximateDays) * 86_400_000 + silenceGraceMs {
                 silent.insert(theme.id)
                 touched += index.positions(ofTheme: theme.id)
@@ -253,7 +259,7 @@ public struct StatusEngine: Sendable {
     }
 
     /// The most severe state present; done only when everything is.
-    static func rollUp(_ c: [ItemState: Int]) -> ItemState {
+    public static func rollUp(_ c: [ItemState: Int]) -> ItemState {
         let present = c.filter { $0.value > 0 }.map(\.key)
         if present.allSatisfy({ $0 == .done }) { return .done }
         return present.filter { $0 != .done }.max() ?? .done

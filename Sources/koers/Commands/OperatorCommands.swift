@@ -60,12 +60,8 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let p: Plan
         do { p = try PlanLoader.loadDefault(path: plan) } catch { printError(error.description); throw ExitCode(1) }
-        if let theme, !p.themes.contains(where: { $0.id == theme }) {
-            throw ValidationError("unknown theme `\(theme)`; the plan's themes are \(p.themes.map(\.id).joined(separator: ", "))")
-        }
-        if let area, !p.areas.contains(where: { $0.id == area }) {
-            throw ValidationError("unknown area `\(area)`; the plan's areas are \(p.areas.map(\.id).joined(separator: ", "))")
-        }
+        if let theme, let error = OperatorInput.checkTheme(theme, in: p) { throw ValidationError(error) }
+        if let area, let error = OperatorInput.checkArea(area, in: p) { throw ValidationError(error) }
         let snap: StreamDocuments.Snapshot
         if let asOf {
             guard let d = PlanDate(iso: asOf) else { throw ValidationError("--as-of must be YYYY-MM-DD, not `\(asOf)`") }
@@ -73,7 +69,8 @@ struct StatusCommand: ParsableCommand {
         } else {
             do { snap = try op.client().snapshot(theme: theme) } catch { printError("\(error)"); throw ExitCode(1) }
         }
-        if json { print(StreamDocuments.encode(snap)); return }
+        // Narrowed here, over the document: the aggregator narrows by theme only, a replay not at all.
+        if json { print(StreamDocuments.encode(StatusRenderer.narrow(snap, plan: p, theme: theme, area: area))); return }
         print(StatusRenderer(colour: isTerminal()).render(snap, plan: p, theme: theme, area: area))
     }
 }
@@ -112,27 +109,39 @@ struct AlertsCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Only this severity and above: info, warning, critical.") var severity: String?
     @Flag(name: .long, help: "One JSON document per line.") var json = false
     @Flag(name: .long, help: "Also print status changes.") var status = false
+    @Option(name: .long, help: "The plan file (to check --theme). Default: the built-in plan.") var plan: String?
     @OptionGroup var op: OperatorOptions
 
     func run() async throws {
+        if let theme {
+            let p: Plan
+            do { p = try PlanLoader.loadDefault(path: plan) } catch { printError(error.description); throw ExitCode(1) }
+            if let error = OperatorInput.checkTheme(theme, in: p) { throw ValidationError(error) }
+        }
         var minimum = Severity.info
         if let severity {
             guard let s = Severity(rawValue: severity) else { throw ValidationError("--severity must be info, warning or critical") }
             minimum = s
         }
         let renderer = StatusRenderer(colour: isTerminal())
+        // Silent themes, to mark their items' alerts held.
+        var silent: Set<String> = []
         for try await event in try op.client().follow(theme: theme) {
             switch event {
             case .snapshot(let s):
+                silent = Set(s.silentThemes)
                 let open = s.alerts.filter { $0.severity >= minimum }
                 if json { for a in open { print(StreamDocuments.encode(a)) } } else {
                     print("— \(s.date): \(open.count) open alert\(open.count == 1 ? "" : "s") (stream #\(s.sequence))")
-                    for a in open { print("  " + renderer.alertLine(a)) }
+                    for a in open { print("  " + renderer.alertLine(a, silentThemes: silent)) }
                 }
             case .alert(let t):
+                if t.alert.rule == "theme-silent" {
+                    if t.to == .resolved { silent.remove(t.alert.subject) } else { silent.insert(t.alert.subject) }
+                }
                 guard t.alert.severity >= minimum else { continue }
                 if json { print(StreamDocuments.encode(t)) } else {
-                    print("#\(t.sequence) \(t.date) \(t.from?.rawValue ?? "new") → \(t.to.rawValue)  " + renderer.alertLine(t.alert))
+                    print("#\(t.sequence) \(t.date) \(t.from?.rawValue ?? "new") → \(t.to.rawValue)  " + renderer.alertLine(t.alert, silentThemes: silent))
                 }
             case .status(let c):
                 guard status else { continue }
@@ -164,15 +173,23 @@ struct AckCommand: ParsableCommand {
     @OptionGroup var op: OperatorOptions
 
     func run() throws {
-        var u: PlanDate?
-        if let until {
-            guard let d = PlanDate(iso: until) else { throw ValidationError("--until must be YYYY-MM-DD, not `\(until)`") }
-            u = d
-        }
         guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--reason must say why") }
+        if let until, PlanDate(iso: until) == nil { throw ValidationError("--until must be YYYY-MM-DD, not `\(until)`") }
         do {
-            try op.client().acknowledge(key: alert, by: by ?? ProcessInfo.processInfo.environment["USER"] ?? "operator", reason: reason, until: u)
+            let client = try op.client()
+            var u: PlanDate?
+            if let until {
+                // A past date is refused before sending. Past by the aggregator's date (its
+                // snapshot's), not this machine's: a demo or test clock is not the wall clock.
+                switch OperatorInput.ackUntil(until, today: try client.snapshot(theme: nil).date) {
+                case .success(let d): u = d
+                case .failure(let e): throw ValidationError(e.message)
+                }
+            }
+            try client.acknowledge(key: alert, by: by ?? ProcessInfo.processInfo.environment["USER"] ?? "operator", reason: reason, until: u)
             print("acknowledged \(alert)")
+        } catch let e as ValidationError {
+            throw e
         } catch {
             printError("\(error)")
             throw ExitCode(1)
