@@ -100,6 +100,13 @@ public struct CurveKeyFile: Sendable {
         return try parse(text, path: path)
     }
 
+    /// Whether an identity can name a key file: letters, digits, `-`, `_` and `.`, with
+    /// an optional `operator:` prefix for operators (`operator:anna`).
+    public static func isValidIdentity(_ identity: String) -> Bool {
+        let name = identity.hasPrefix("operator:") ? identity.dropFirst("operator:".count) : identity[...]
+        return !name.isEmpty && name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) })
+    }
+
     /// Writes a new pair as `DIR/IDENTITY.key` and `DIR/IDENTITY.key_secret` (mode 0600).
     ///
     /// - Returns: the two paths written.
@@ -108,9 +115,9 @@ public struct CurveKeyFile: Sendable {
     @discardableResult
     public static func write(_ pair: CurveKeyPair, identity: String, directory: String,
                              overwrite: Bool = false) throws(ZMQError) -> (publicPath: String, secretPath: String) {
-        guard !identity.isEmpty, identity.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+        guard isValidIdentity(identity) else {
             throw ZMQError(code: .invalidKeyFile, operation: "write key file",
-                           message: "key identity `\(identity)` must be letters, digits, `-`, `_` or `.`")
+                           message: "key identity `\(identity)` must be letters, digits, `-`, `_` or `.`, or `operator:` and those")
         }
         let fm = FileManager.default
         let pubPath = (directory as NSString).appendingPathComponent("\(identity).key")
