@@ -263,10 +263,10 @@ struct DemoOutputTests {
     func piped() async throws {
         let dir = try tempDir("demo")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let (status, out) = try await bounded(150, "the demo") { try runKoers(["demo", "--seconds", "40", "--dir", dir]) }
+        let (status, out) = try await bounded(180, "the demo") { try runKoers(["demo", "--seconds", "60", "--dir", dir]) }
         #expect(status == 0, "\(out.suffix(2000))")
         #expect(out.contains("→ 2025-12-31"))
-        #expect(out.contains("(about 40 s)"))
+        #expect(out.contains("(about 60 s)"))
         #expect(out.contains("Nationaal Programma Heerlen-Noord — 2025-12-31,"), "\(out.suffix(3000))")
         #expect(!out.contains("2026-"))
         #expect(!out.contains("\u{1B}["))
