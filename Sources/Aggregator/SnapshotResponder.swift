@@ -91,6 +91,10 @@ struct SnapshotResponder: Sendable {
             guard let d = PlanDate(iso: u) else { return .failure(Refused(code: .badDate, message: "until `\(u)` is not a YYYY-MM-DD date")) }
             until = d
         }
+        let today = await keeper.today
+        if let until, until < today {
+            return .failure(Refused(code: .outOfRange, message: "until \(until.iso) is before the aggregator's date \(today.iso); give a later date, or none to hold it until it resolves"))
+        }
         let alert = await keeper.openAlert(req.key)
         if let alert, alert.state != .firing && alert.state != .acknowledged {
             return .failure(Refused(code: .notFiring, message: "alert `\(req.key)` is \(alert.state.rawValue); only a firing alert can be acknowledged"))

@@ -36,6 +36,8 @@ public actor StatusKeeper {
         let today = PlanDate(daysSinceEpoch: Int(clock.now() / 86_400_000))
         var engine = StatusEngine(index: index, today: today, observations: try store.itemObservations())
         engine.silenceGraceMs = silenceGraceMs
+        // A theme never heard since this start is silent once its cadence has passed.
+        engine.startedMs = clock.now()
         self.engine = engine
         var alerts = AlertEngine(index: index)
         alerts.restore(try store.openAlerts())
@@ -118,6 +120,9 @@ public actor StatusKeeper {
             return .failure(e)
         }
     }
+
+    /// The aggregator's programme date.
+    public var today: PlanDate { engine.today }
 
     /// The theme of an open alert (nil: no such open alert, or a programme alert).
     public func openAlert(_ key: String) -> Alert? { alerts.openAlerts.first { $0.key == key } }

@@ -22,6 +22,8 @@ public final class DemoRunner: @unchecked Sendable {
         public var speed: Double?
         public var quiet = false
         public var colour = false
+        /// The terminal's width: lines are wrapped between words to fit it. Nil: not wrapped.
+        public var width: Int?
         public init(executable: String, directory: String) { self.executable = executable; self.directory = directory }
     }
 
@@ -35,8 +37,14 @@ public final class DemoRunner: @unchecked Sendable {
         self.options = options
         self.plan = plan
         self.scenario = scenario
-        self.say = say
+        let width = options.width
+        // Every line the demo prints reads durations as words and fits the terminal.
+        self.say = { text in say(DemoText.wrap(DemoText.readable(text), width: width)) }
     }
+
+    /// The demo's operator: operator identities are `operator:NAME`, which the
+    /// aggregator trusts without warning that the key names no theme.
+    static let operatorIdentity = "operator:demo"
 
     var keys: String { options.directory + "/keys" }
     var data: String { options.directory + "/data" }
@@ -48,7 +56,7 @@ public final class DemoRunner: @unchecked Sendable {
         try? fm.removeItem(atPath: options.directory)
         for d in [keys, data, logs] { try fm.createDirectory(atPath: d, withIntermediateDirectories: true) }
         let themes = plan.themes.map(\.id)
-        for name in ["aggregator", "operator:bureau"] + themes { try CurveKeyFile.write(try CurveKeyPair.generate(), identity: name, directory: keys) }
+        for name in ["aggregator", Self.operatorIdentity] + themes { try CurveKeyFile.write(try CurveKeyPair.generate(), identity: name, directory: keys) }
         let ports = try (0..<3).map { _ in try ZeroMQ.unusedLoopbackPort() }
         let ingest = "tcp://127.0.0.1:\(ports[0])", stream = "tcp://127.0.0.1:\(ports[1])", snapshot = "tcp://127.0.0.1:\(ports[2])"
         let days = Double(scenario.start.days(to: scenario.end))
@@ -56,7 +64,7 @@ public final class DemoRunner: @unchecked Sendable {
         let origin = Int64((Date().timeIntervalSince1970 * 1000).rounded()) + 1500  // time to start everything
         let clock = SharedScaledClock(start: Int64(scenario.start.daysSinceEpoch) * 86_400_000, speed: speed * 86_400, originWallMs: origin)
         let clockArgs = ["--clock-start", scenario.start.iso, "--clock-speed", String(speed), "--clock-origin", String(origin)]
-        say("Koers demo: \(plan.programme.name), \(scenario.start) → \(scenario.end) at \(String(format: "%.1f", speed)) days a second (about \(Int(days / speed)) s)")
+        say("Koers demo: \(plan.programme.name), \(scenario.start) → \(scenario.end) at \(DemoText.number(speed)) days a second (about \(DemoText.seconds(days / speed)))")
         say("  data, keys and logs in \(options.directory)")
 
         try start("aggregator", ["aggregator", "run", "--keys", keys, "--data", data, "--ingest", ingest, "--stream", stream, "--snapshot", snapshot,
@@ -68,9 +76,9 @@ public final class DemoRunner: @unchecked Sendable {
         say("  started the aggregator and \(themes.count) theme services (pids \(children.values.map { String($0.processIdentifier) }.sorted().joined(separator: ", ")))")
 
         let client = try OperatorClient(snapshotEndpoint: snapshot, streamEndpoint: stream,
-                                        keys: try CurveKeyFile.read(keys + "/operator.bureau.key_secret").keyPair,
+                                        keys: try CurveKeyFile.read("\(keys)/\(CurveKeyFile.fileStem(for: Self.operatorIdentity)).key_secret").keyPair,
                                         serverKey: try CurveKeyFile.read(keys + "/aggregator.key").publicKey)
-        let watcher = StreamWatcher(say: say, quiet: options.quiet, renderer: StatusRenderer(colour: options.colour), plan: plan)
+        let watcher = StreamWatcher(say: say, quiet: options.quiet, colour: options.colour, end: scenario.end, plan: plan)
         let follow = Task { await watcher.watch(client) }
         defer { follow.cancel() }
 
@@ -78,10 +86,26 @@ public final class DemoRunner: @unchecked Sendable {
         while clock.now() < Int64(scenario.start.daysSinceEpoch) * 86_400_000 { try await Task.sleep(for: .milliseconds(20)) }
         try await drive(clock: clock, client: client, ingest: ingest, heartbeat: heartbeat, clockArgs: clockArgs, watcher: watcher)
 
-        // Let the last reports arrive and settle, then read the end state.
-        try await Task.sleep(for: .seconds(1.5))
-        let final = try await Task.detached { try client.snapshot() }.value
+        // The story ends on its last day: drive() returns at the start of it, the stream
+        // shown stops there, and the status is read at once, while the aggregator's clock
+        // still reads that day (the processes' shared clock does not stop).
+        // The aggregator dates its status by its last daily evaluation: wait (briefly) for
+        // the one of the last day.
+        let end = scenario.end
+        var final = try await Task.detached { try client.snapshot() }.value
+        for _ in 0..<200 where final.date < end {
+            try await Task.sleep(for: .milliseconds(2))
+            final = try await Task.detached { try client.snapshot() }.value
+        }
+        follow.cancel()
+        await watcher.finish()
         say("")
+        if final.date > scenario.end {
+            let late = scenario.end.days(to: final.date)
+            say("(the clock ran \(late) day\(late == 1 ? "" : "s") past \(scenario.end) while the status was read: the machine is busy, or --speed is high)")
+        } else if final.date < scenario.end {
+            say("(the aggregator had not yet evaluated \(scenario.end): this is its status on \(final.date))")
+        }
         say(StatusRenderer(colour: options.colour).render(final, plan: plan))
         // Which alerts fired and resolved: from the aggregator's stream log, where every
         // transition is numbered and stored. (The live follower may resynchronise from a
@@ -111,7 +135,8 @@ public final class DemoRunner: @unchecked Sendable {
         while true {
             let now = clock.now()
             let today = PlanDate(daysSinceEpoch: Int(now / 86_400_000))
-            if today > scenario.end { break }
+            // The last day's status is the end state (nothing is scripted for it).
+            if today >= scenario.end { break }
             var batch: [String: [Payload]] = [:]
             func queue(_ theme: String, _ draft: ReportDraft) {
                 do { batch[theme, default: []].append(try checkers[theme]!.check(draft, reporter: "demo", now: now)) } catch {
@@ -164,18 +189,21 @@ public final class DemoRunner: @unchecked Sendable {
             let quarter = y * 4 + (mo - 1) / 3
             if quarter != lastQuarter && !options.quiet {
                 lastQuarter = quarter
-                if let snap = try? await Task.detached(operation: { try client.snapshot(timeout: .seconds(2)) }).value {
+                if let snap = try? await Task.detached(operation: { try client.snapshot(timeout: .seconds(2)) }).value, snap.date <= scenario.end {
                     say(summaryLine(snap))
                 }
             }
-            try await Task.sleep(for: .milliseconds(20))
+            // Wake at the start of the last day rather than up to 20 ms into it.
+            let untilEnd = Int64(scenario.end.daysSinceEpoch) * 86_400_000 - clock.now()
+            try await Task.sleep(for: .milliseconds(max(1, min(20, Int(Double(untilEnd) / clock.speed) + 1))))
         }
     }
 
     func summaryLine(_ s: StreamDocuments.Snapshot) -> String {
         let rollups = Dictionary(uniqueKeysWithValues: s.rollups.map { ($0.node, $0.state) })
         let themes = plan.themes.map { "\($0.id) \(rollups["theme:\($0.id)"]?.rawValue ?? "-")" }.joined(separator: " · ")
-        return "\(s.date)  ▤ \(themes) · \(s.alerts.filter { $0.state != .pending }.count) open alerts"
+        let date = options.colour ? "\u{1B}[2m\(s.date)\u{1B}[0m" : "\(s.date)"
+        return "\(date)  ▤ \(themes) · \(s.alerts.filter { $0.state != .pending }.count) open alerts"
     }
 
     func verify(_ s: StreamDocuments.Snapshot, history: [String: [AlertState]]) -> Bool {
@@ -235,17 +263,25 @@ public final class DemoRunner: @unchecked Sendable {
 actor StreamWatcher {
     let say: @Sendable (String) -> Void
     let quiet: Bool
-    let renderer: StatusRenderer
+    let colour: Bool
+    let end: PlanDate
     let plan: Plan
     var history: [String: [AlertState]] = [:]
     var open: Set<String> = []
+    var finished = false
 
-    init(say: @escaping @Sendable (String) -> Void, quiet: Bool, renderer: StatusRenderer, plan: Plan) {
+    init(say: @escaping @Sendable (String) -> Void, quiet: Bool, colour: Bool, end: PlanDate, plan: Plan) {
         self.say = say
         self.quiet = quiet
-        self.renderer = renderer
+        self.colour = colour
+        self.end = end
         self.plan = plan
     }
+
+    /// Nothing more is printed: the story has ended.
+    func finish() { finished = true }
+
+    func paint(_ text: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
 
     func watch(_ client: OperatorClient) async {
         do {
@@ -255,15 +291,17 @@ actor StreamWatcher {
                     history[t.key, default: []].append(t.to)
                     if t.to == .resolved { open.remove(t.key) } else { open.insert(t.key) }
                     // Info-level at-risk notices stay in the stream; the demo shows warnings and up.
-                    if t.to != .pending && !quiet && (t.alert.severity > .info || t.to == .acknowledged) {
+                    if t.to != .pending && !quiet && !finished && t.date <= end && (t.alert.severity > .info || t.to == .acknowledged) {
                         let mark = t.to == .resolved ? "✔" : t.to == .acknowledged ? "✋" : t.to == .flapping ? "↯" : "⚠"
-                        say("\(t.date)  \(mark) \(t.to.rawValue.uppercased()) \(t.alert.severity.rawValue) \(t.key) — \(t.alert.evidence.summary)"
+                        // Green resolved, cyan acknowledged, red critical, yellow the rest.
+                        let code = t.to == .resolved ? "32" : t.to == .acknowledged ? "36" : t.alert.severity == .critical ? "1;31" : "33"
+                        say("\(paint("\(t.date)", "2"))  \(paint("\(mark) \(t.to.rawValue.uppercased())", code)) \(t.alert.severity.rawValue) \(t.key) — \(t.alert.evidence.summary)"
                             + (t.alert.acknowledgement.map { " [ack: \($0.by), \($0.reason)]" } ?? ""))
                     }
                 case .snapshot(let s):
                     for a in s.alerts { open.insert(a.key) }
                 case .gap(let expected, let got):
-                    if !quiet { say("  (stream gap \(expected)…\(got); resynchronising)") }
+                    if !quiet && !finished { say("  (stream gap \(expected)…\(got); resynchronising)") }
                 default: break
                 }
             }

@@ -136,6 +136,16 @@ extension JSONText {
             w.key("evidence"); w.write(a.evidence)
             w.key("key"); w.string(a.key)
             w.member("owner", a.owner)
+            if let r = a.resolvedBy {
+                w.key("resolvedBy")
+                w.object { w in
+                    w.member("asOf", r.asOf)
+                    w.key("on"); w.string(r.on.iso)
+                    w.member("reportedBy", r.reportedBy)
+                    w.key("summary"); w.string(r.summary)
+                    w.member("value", r.value)
+                }
+            }
             w.key("rule"); w.string(a.rule)
             w.key("ruleVersion"); w.integer(a.ruleVersion)
             w.key("severity"); w.string(a.severity.rawValue)

@@ -9,11 +9,19 @@ public struct CSVTable: Sendable {
     public var header: [String]
     /// Each data row with its 1-based line number in the file.
     public var rows: [(line: Int, fields: [String])]
+    /// The rows that could not be read (a different number of fields than the header),
+    /// each naming its line. They are not in ``rows``; an import lists them with every
+    /// other bad row rather than stopping at the first.
+    public var problems: [ReportError]
 
     /// Parses CSV text.
     ///
-    /// - Throws: ``ReportError`` naming the line of an unterminated quote or a row with
-    ///   the wrong number of fields.
+    /// Empty text is an empty table (no header, no rows): the caller knows whether that
+    /// is a missing file or an empty one. A row with the wrong number of fields goes to
+    /// ``problems``, so that every bad row can be named.
+    ///
+    /// - Throws: ``ReportError`` naming the line of an unterminated quote (the rest of the
+    ///   file is then one field, so no row after it can be read).
     public init(text: String) throws(ReportError) {
         var records: [(Int, [String])] = []
         var field = "", record: [String] = [], inQuotes = false, line = 1, recordLine = 1
@@ -47,16 +55,20 @@ public struct CSVTable: Sendable {
         }
         if inQuotes { throw ReportError(message: "a quoted field opened on line \(recordLine) is never closed", row: recordLine) }
         if !field.isEmpty || !record.isEmpty { record.append(field); records.append((recordLine, record)) }
-        guard let first = records.first else { throw ReportError(message: "the file is empty; the first line must be a header", row: 1) }
-        header = first.1.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        header = records.first?.1.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? []
         rows = []
+        problems = []
         for (n, fields) in records.dropFirst() {
             guard fields.count == header.count else {
-                throw ReportError(message: "has \(fields.count) fields; the header has \(header.count)", row: n)
+                problems.append(ReportError(message: "has \(fields.count) field\(fields.count == 1 ? "" : "s"); the header has \(header.count)", row: n))
+                continue
             }
             rows.append((n, fields.map { $0.trimmingCharacters(in: .whitespaces) }))
         }
     }
+
+    /// Whether the text held nothing at all, not even a header.
+    public var isEmpty: Bool { header.isEmpty }
 
     /// The value of a column in a row, or nil when the column is absent or the cell empty.
     public func value(_ column: String, in row: [String]) -> String? {

@@ -118,6 +118,13 @@ public struct CurveKeyFile: Sendable {
         identity.hasPrefix("operator:") ? "operator." + identity.dropFirst(9) : identity
     }
 
+    /// Whether an identity can name a key file: letters, digits, `-`, `_` and `.`, with
+    /// an optional `operator:` prefix for operators (`operator:anna`).
+    public static func isValidIdentity(_ identity: String) -> Bool {
+        let name = identity.hasPrefix("operator:") ? identity.dropFirst("operator:".count) : identity[...]
+        return !name.isEmpty && name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) })
+    }
+
     /// Writes a new pair as `DIR/IDENTITY.key` and `DIR/IDENTITY.key_secret` (mode 0600).
     ///
     /// - Returns: the two paths written.
@@ -126,10 +133,9 @@ public struct CurveKeyFile: Sendable {
     @discardableResult
     public static func write(_ pair: CurveKeyPair, identity: String, directory: String,
                              overwrite: Bool = false) throws(ZMQError) -> (publicPath: String, secretPath: String) {
-        let name = identity.hasPrefix("operator:") ? String(identity.dropFirst(9)) : identity
-        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_".contains($0) }) else {
+        guard isValidIdentity(identity) else {
             throw ZMQError(code: .invalidKeyFile, operation: "write key file",
-                           message: "key identity `\(identity)` must be a theme id, `aggregator` or `operator:NAME`, with letters, digits, `-` or `_`")
+                           message: "key identity `\(identity)` must be letters, digits, `-`, `_` or `.`, or `operator:` and those")
         }
         let fm = FileManager.default
         let pubPath = (directory as NSString).appendingPathComponent("\(fileStem(for: identity)).key")

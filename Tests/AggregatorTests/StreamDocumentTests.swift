@@ -43,7 +43,7 @@ struct StreamDocumentTests {
                 let doc = StreamDocuments.StatusChange(
                     sequence: UInt64(i) * 1_000_003, date: PlanDate(iso: "2024-04-01")!, item: "bvs-werksferen",
                     from: full ? .onTrack : nil, to: .lagging, why: summary, evidence: full ? Self.evidence(summary, full: true) : nil,
-                    progress: full ? 0.5 : nil)
+                    progress: full ? 0.5 : nil, topic: full ? "status.work" : nil, previous: full ? 0 : nil)
                 #expect(StreamDocuments.encode(doc) == (try reference(doc)))
             }
         }
@@ -60,13 +60,25 @@ struct StreamDocumentTests {
                     acknowledgement: full ? Acknowledgement(by: "operator:anna", reason: summary, until: i % 2 == 0 ? PlanDate(iso: "2024-05-01") : nil) : nil,
                     evidence: Self.evidence(summary, full: full), owner: full ? "vereniging-bvs" : nil,
                     areas: full ? ["gms", "vrieheide"] : [], ruleVersion: 1)
+                var resolved = alert
+                resolved.state = .resolved
+                resolved.resolvedBy = Resolution(summary: summary, on: PlanDate(iso: "2024-06-01")!, value: full ? 8 : nil,
+                                                 asOf: full ? PlanDate(iso: "2024-05-30") : nil, reportedBy: full ? "work" : nil)
                 #expect(StreamDocuments.encode(alert) == (try reference(alert)))
+                #expect(StreamDocuments.encode(resolved) == (try reference(resolved)))
                 let t = StreamDocuments.AlertTransitionDocument(sequence: 42, date: PlanDate(iso: "2024-04-02")!, key: alert.key,
-                                                                from: full ? .firing : nil, to: .acknowledged, alert: alert)
+                                                                from: full ? .firing : nil, to: .acknowledged, alert: alert,
+                                                                topic: full ? "alert.work.warning" : nil, previous: full ? 40 : nil)
                 #expect(StreamDocuments.encode(t) == (try reference(t)))
                 #expect(StreamDocuments.encode(t, alertJSON: StreamDocuments.encode(alert)) == (try reference(t)))
             }
         }
+    }
+
+    @Test("a heartbeat's topics")
+    func heartbeat() throws {
+        let hb = StreamDocuments.Heartbeat(sequence: 12, topics: ["status.work": 12, "alert.safety.warning": 9])
+        #expect(StreamDocuments.encode(hb) == (try reference(hb)))
     }
 
     @Test("numbers: whole, fractional, tiny, huge and negative")
@@ -90,7 +102,8 @@ struct StreamDocumentTests {
                           since: PlanDate(iso: "2024-04-01")!, acknowledgement: nil, evidence: Evidence(summary: "quiet"), owner: nil,
                           areas: [], ruleVersion: 1)
         let snap = StreamDocuments.Snapshot(sequence: 99, date: PlanDate(iso: "2024-04-03")!, planVersion: 2, items: items,
-                                            rollups: rollups, alerts: [alert], silentThemes: ["work"])
+                                            rollups: rollups, alerts: [alert], silentThemes: ["work"],
+                                            topics: ["status.work": 97, "alert.work.critical": 99, "status.programme": 3])
         let text = StreamDocuments.encode(snap)
         #expect(text == (try reference(snap)))
         let back = try JSONDecoder().decode(StreamDocuments.Snapshot.self, from: Data(text.utf8))

@@ -54,8 +54,9 @@ struct CSVTests {
     }
 
     @Test("a short row and an open quote name their line")
-    func errors() {
-        #expect { try CSVTable(text: "a,b\n1,2\n3\n") } throws: { ($0 as? ReportError)?.row == 3 }
+    func errors() throws {
+        // A short row is kept as a problem, so an import lists it with every other bad row.
+        #expect(try CSVTable(text: "a,b\n1,2\n3\n").problems.compactMap(\.row) == [3])
         #expect { try CSVTable(text: "a,b\n1,\"open\n") } throws: { ($0 as? ReportError)?.message.contains("never closed") == true }
     }
 }

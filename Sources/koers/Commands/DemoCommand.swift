@@ -37,8 +37,15 @@ struct DemoCommand: AsyncParsableCommand {
         options.seconds = seconds
         options.speed = speed
         options.quiet = quiet
-        options.colour = isatty(STDOUT_FILENO) == 1
+        // Colour on a terminal, unless NO_COLOR is set (https://no-color.org); lines
+        // wrapped between words to the terminal's width.
+        let terminal = isatty(STDOUT_FILENO) == 1
+        let noColour = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+        options.colour = terminal && !noColour
+        options.width = terminal ? terminalWidth() : nil
         let runner = DemoRunner(options: options, plan: plan, say: { print($0); fflush(nil) })
+        let width = options.width
+        func say(_ text: String) { print(DemoText.wrap(text, width: width)) }
 
         // Ctrl-C or SIGTERM: stop the processes the demo started, say where the data is.
         let interrupted = SignalWatch()
@@ -50,18 +57,26 @@ struct DemoCommand: AsyncParsableCommand {
         let ok: Bool
         do { ok = try await demo.value } catch is CancellationError {
             runner.stopAll()
-            print("\nStopped. Keys, data and logs are in \(dirPath).")
+            say("\nStopped. Keys, data and logs are in \(dirPath).")
             throw ExitCode(130)
         } catch {
             runner.stopAll()
-            print("\nThe demo failed: \(error)\nKeys, data and logs are in \(dirPath).")
+            say("\nThe demo failed: \(error)\nKeys, data and logs are in \(dirPath).")
             throw ExitCode(1)
         }
         watch.cancel()
         runner.stopAll()
-        print("Everything stopped. Keys, data and logs are in \(dirPath) (the aggregator's store: \(dirPath)/data/aggregator/koers.sqlite).")
+        say("Everything stopped. Keys, data and logs are in \(dirPath) (the aggregator's store: \(dirPath)/data/aggregator/koers.sqlite).")
         if !ok { throw ExitCode(1) }
     }
+}
+
+/// The terminal's width in columns: the window size of standard output, else $COLUMNS, else 80.
+func terminalWidth() -> Int {
+    var size = winsize()
+    if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+    if let c = ProcessInfo.processInfo.environment["COLUMNS"].flatMap(Int.init), c > 0 { return c }
+    return 80
 }
 
 /// Waits for SIGINT or SIGTERM.

@@ -17,16 +17,53 @@ struct PlanCommand: ParsableCommand {
         @Argument(help: "The plan file (YAML). Default: the built-in plan.")
         var file: String?
 
+        @Flag(name: .long, help: "One JSON document: valid or not, every problem (file, line, column, path, message, fix), the plan's counts.")
+        var json = false
+
         func run() throws {
-            do {
-                let plan = try PlanLoader.loadDefault(path: file)
-                print("\(file ?? "built-in plan (plans/nphln.yaml)"): valid")
-                print(plan.summary)
-            } catch {
-                printError(error.description)
+            let name = file ?? "built-in plan (plans/nphln.yaml)"
+            let plan: Plan
+            do { plan = try PlanLoader.loadDefault(path: file) } catch {
+                if json {
+                    let problems: [[String: Any]] = (error as? PlanError)?.diagnostics.map { d in
+                        var o: [String: Any] = ["file": d.file, "line": d.line, "column": d.column, "path": d.path, "message": d.message]
+                        if let fix = d.fix { o["fix"] = fix }
+                        return o
+                    } ?? [["file": file ?? name, "message": "\(error)"]]
+                    printJSON(["file": name, "valid": false, "problems": problems] as [String: Any])
+                } else {
+                    printError("\(error)")
+                }
                 throw ExitCode(1)
             }
+            if json {
+                printJSON(["file": name, "valid": true, "problems": [Any](), "summary": planSummary(plan)] as [String: Any])
+                return
+            }
+            print("\(name): valid")
+            print(plan.summary)
         }
+    }
+
+    /// The plan's counts as JSON: what `plan.summary` says in sentences.
+    static func planSummary(_ p: Plan) -> [String: Any] {
+        let ms = p.milestones
+        var o: [String: Any] = [
+            "programme": p.programme.name, "version": p.version, "horizon": "\(p.programme.horizon)",
+            "themes": p.themes.map { t -> [String: Any] in
+                ["id": t.id, "name": t.name, "goals": t.goals.count,
+                 "interventions": t.goals.reduce(0) { $0 + $1.interventions.count },
+                 "milestones": ms.filter { $0.theme == t.id }.count,
+                 "indicators": t.goals.reduce(0) { $0 + $1.indicators.count }]
+            },
+            "areas": p.areas.count, "organisations": p.organisations.count, "fundingLines": p.funding.count,
+            "leefgebieden": p.leefgebieden.count, "revisions": p.revisions.count,
+        ]
+        if let first = ms.map(\.milestone.start).min(), let last = ms.map(\.milestone.due).max() {
+            o["milestonesFrom"] = first.iso
+            o["milestonesTo"] = last.iso
+        }
+        return o
     }
 
     struct History: ParsableCommand {
@@ -39,13 +76,15 @@ struct PlanCommand: ParsableCommand {
         @Option(name: .long, help: "The plan file (YAML). Default: the built-in plan.")
         var plan: String?
 
+        @Flag(name: .long, help: "One JSON document: the plan version and its revisions (or the item's changes).")
+        var json = false
+
         func run() throws {
             let p: Plan
             do { p = try PlanLoader.loadDefault(path: plan) } catch {
                 printError(error.description)
                 throw ExitCode(1)
             }
-            print("plan version \(p.version)")
             if let item {
                 let catalog = PlanCatalog(p)
                 guard catalog.items[item] != nil else {
@@ -53,6 +92,29 @@ struct PlanCommand: ParsableCommand {
                     printError("unknown item `\(item)`" + (near.isEmpty ? "" : "; did you mean \(near.map { "`\($0)`" }.joined(separator: ", "))?"))
                     throw ExitCode(1)
                 }
+            }
+            if json {
+                func change(_ c: Revision.Change, item: String?) -> [String: Any] {
+                    var o: [String: Any] = ["field": c.field.rawValue, "from": "\(c.from)", "to": "\(c.to)"]
+                    if let item { o["item"] = item }
+                    return o
+                }
+                var o: [String: Any] = ["version": p.version]
+                if let item {
+                    o["item"] = item
+                    o["changes"] = p.history(of: item).map { r, c in
+                        change(c, item: nil).merging(["version": r.version, "date": "\(r.date)", "reason": r.reason]) { a, _ in a }
+                    }
+                } else {
+                    o["revisions"] = p.revisions.map { r -> [String: Any] in
+                        ["version": r.version, "date": "\(r.date)", "reason": r.reason, "changes": r.changes.map { change($0, item: $0.item) }]
+                    }
+                }
+                printJSON(o)
+                return
+            }
+            print("plan version \(p.version)")
+            if let item {
                 let changes = p.history(of: item)
                 if changes.isEmpty { print("`\(item)` has not been re-planned since version 1") }
                 for (r, c) in changes {
