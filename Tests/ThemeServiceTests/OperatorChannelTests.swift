@@ -62,10 +62,10 @@ struct OperatorChannelTests {
     }
 
     @Test("the demo's scenario ends in the status and alerts it is scripted to reach")
-    func demo() throws {
+    func demo() async throws {
         let dir = NSTemporaryDirectory() + "koers-demo-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let (status, text) = try runKoers(["demo", "--seconds", "30", "--quiet", "--dir", dir])
+        let (status, text) = try await bounded(180, "the demo") { try runKoers(["demo", "--seconds", "30", "--quiet", "--dir", dir]) }
         #expect(status == 0, "\(text.suffix(3000))")
         #expect(text.contains("The scenario reached its scripted end state."))
         #expect(text.contains("Everything stopped"))

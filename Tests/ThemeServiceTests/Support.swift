@@ -128,12 +128,29 @@ func eventually(_ what: String, within seconds: Double = 30, _ condition: () thr
 
 /// Runs `body`, failing if it has not finished within `seconds`: a guard against a
 /// hang, not a timing assertion.
+///
+/// The body runs on a thread of its own, not on Swift's cooperative pool: these tests
+/// block (a process run to its end, a socket receive with a timeout, `eventually`), and
+/// the pool has one thread per core — two here — so blocking on it froze every other
+/// test running at the same time.
 func bounded<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
+        group.addTask(executorPreference: OwnThreadExecutor()) { try await body() }
         group.addTask { try await Task.sleep(for: .seconds(seconds)); return nil }
         defer { group.cancelAll() }
         guard let first = try await group.next(), let value = first else { throw TestFailure("timed out waiting for \(what)") }
         return value
+    }
+}
+
+/// A task executor on a serial dispatch queue: its jobs run on a dispatch worker thread,
+/// which may block without starving the cooperative pool.
+final class OwnThreadExecutor: TaskExecutor, @unchecked Sendable {
+    // Proof for Sendable: the queue is immutable and thread-safe.
+    let queue = DispatchQueue(label: "koers.test.blocking")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

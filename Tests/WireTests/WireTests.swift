@@ -43,13 +43,13 @@ let goldenExpected: [String: WireMessage] = [
     "nack": WireMessage(.nack(Nack(refusedSequence: 43, reason: .unknownItem, detail: "`saffierflat-inhuzing` is not in the plan")), sequence: 0, sentAt: now),
     "welcome": WireMessage(.welcome(Welcome(settledThrough: 41, planVersion: 1)), sequence: 0, sentAt: now),
     "snapshot-request": WireMessage(.snapshotRequest(theme: "work"), sequence: 9, sentAt: now),
-    "snapshot-reply": WireMessage(.snapshotReply(document: #"{"sequence":1207}"#), sequence: 1207, sentAt: now),
+    "snapshot-reply": WireMessage(.snapshotReply(document: #"{"alerts":[],"date":"2022-11-29","items":[],"planVersion":1,"rollups":[],"sequence":1207,"silentThemes":[],"topics":{"status.work":1207}}"#), sequence: 1207, sentAt: now),
     "snapshot-error": WireMessage(.snapshotError(reason: .unknownTheme, detail: "filter_theme `wrk` is not a theme of the plan; did you mean `work`?"), sequence: 9, sentAt: now),
     "alert-ack": WireMessage(.alertAck(document: #"{"by":"bureau","key":"milestone-lagging:bvs-werksferen","reason":"werkgevers benaderd","until":"2023-07-01"}"#), sequence: 10, sentAt: now),
     "alert-ack-reply": WireMessage(.alertAckReply(document: #"{"ok":true}"#), sequence: 10, sentAt: now),
-    "alert-transition": WireMessage(.alertTransition(document: #"{"alert":"lagging:bvs-werksferen","to":"firing"}"#), sequence: 1208, sentAt: now),
-    "status-change": WireMessage(.statusChange(document: #"{"item":"bvs-werksferen","status":"lagging"}"#), sequence: 1209, sentAt: now),
-    "stream-heartbeat": WireMessage(.streamHeartbeat(document: nil), sequence: 1209, sentAt: now),
+    "alert-transition": WireMessage(.alertTransition(document: #"{"alert":{"areas":["gms"],"evidence":{"summary":"4 of 10 werksferen on 2022-11-01; 6 expected by today"},"key":"milestone-lagging:bvs-werksferen","owner":"vereniging-bvs","rule":"milestone-lagging","ruleVersion":1,"severity":"warning","since":"2022-11-29","state":"firing","subject":"bvs-werksferen","theme":"work"},"date":"2022-11-29","from":"pending","key":"milestone-lagging:bvs-werksferen","previous":1190,"sequence":1208,"to":"firing","topic":"alert.work.warning"}"#), sequence: 1208, sentAt: now),
+    "status-change": WireMessage(.statusChange(document: #"{"date":"2022-11-29","from":"on-track","item":"bvs-werksferen","previous":1201,"progress":0.4,"sequence":1209,"to":"lagging","topic":"status.work","why":"4 of 10 werksferen on 2022-11-01; 6 expected by today"}"#), sequence: 1209, sentAt: now),
+    "stream-heartbeat": WireMessage(.streamHeartbeat(document: #"{"sequence":1209,"topics":{"alert.work.warning":1208,"status.work":1209}}"#), sequence: 1209, sentAt: now),
 ]
 
 @Suite("Wire codec")

@@ -118,13 +118,13 @@ GOLDEN = [
                              ("detail", "`saffierflat-inhuzing` is not in the plan"))),
     ("welcome", WELCOME, 0, payload(("settled_through", 41), ("plan_version", 1))),
     ("snapshot-request", SNAPSHOT_REQUEST, 9, payload(("filter_theme", "work"))),
-    ("snapshot-reply", SNAPSHOT_REPLY, 1207, payload(("document", '{"sequence":1207}'))),
+    ("snapshot-reply", SNAPSHOT_REPLY, 1207, payload(("document", '{"alerts":[],"date":"2022-11-29","items":[],"planVersion":1,"rollups":[],"sequence":1207,"silentThemes":[],"topics":{"status.work":1207}}'))),
     ("snapshot-error", SNAPSHOT_ERROR, 9, payload(("reason", 301), ("detail", "filter_theme `wrk` is not a theme of the plan; did you mean `work`?"))),
     ("alert-ack", ALERT_ACK, 10, payload(("document", '{"by":"bureau","key":"milestone-lagging:bvs-werksferen","reason":"werkgevers benaderd","until":"2023-07-01"}'))),
     ("alert-ack-reply", ALERT_ACK_REPLY, 10, payload(("document", '{"ok":true}'))),
-    ("alert-transition", ALERT_TRANSITION, 1208, payload(("document", '{"alert":"lagging:bvs-werksferen","to":"firing"}'))),
-    ("status-change", STATUS_CHANGE, 1209, payload(("document", '{"item":"bvs-werksferen","status":"lagging"}'))),
-    ("stream-heartbeat", STREAM_HEARTBEAT, 1209, b""),
+    ("alert-transition", ALERT_TRANSITION, 1208, payload(("document", '{"alert":{"areas":["gms"],"evidence":{"summary":"4 of 10 werksferen on 2022-11-01; 6 expected by today"},"key":"milestone-lagging:bvs-werksferen","owner":"vereniging-bvs","rule":"milestone-lagging","ruleVersion":1,"severity":"warning","since":"2022-11-29","state":"firing","subject":"bvs-werksferen","theme":"work"},"date":"2022-11-29","from":"pending","key":"milestone-lagging:bvs-werksferen","previous":1190,"sequence":1208,"to":"firing","topic":"alert.work.warning"}'))),
+    ("status-change", STATUS_CHANGE, 1209, payload(("document", '{"date":"2022-11-29","from":"on-track","item":"bvs-werksferen","previous":1201,"progress":0.4,"sequence":1209,"to":"lagging","topic":"status.work","why":"4 of 10 werksferen on 2022-11-01; 6 expected by today"}'))),
+    ("stream-heartbeat", STREAM_HEARTBEAT, 1209, payload(("document", '{"sequence":1209,"topics":{"alert.work.warning":1208,"status.work":1209}}'))),
 ]
 
 if __name__ == "__main__":
