@@ -6,7 +6,7 @@ BENCH_DIR    := .bench
 CC           ?= cc
 APT_PACKAGES := libzmq3-dev libsqlite3-dev pkg-config
 
-.PHONY: setup build run test bench clean
+.PHONY: setup python-deps build run test bench clean
 
 ## setup: install libzmq3-dev and pkg-config with apt-get when missing (idempotent)
 setup:
@@ -33,8 +33,12 @@ run: setup
 	$(SWIFT) build --product koers
 	$$($(SWIFT) build --show-bin-path)/koers demo
 
+## python-deps: the Python packages the tests use (jsonschema, to check documents against docs/schemas)
+python-deps:
+	@python3 -c 'import jsonschema' 2>/dev/null || { echo "make: installing jsonschema with pip"; python3 -m pip install -q jsonschema; }
+
 ## test: every test suite
-test: setup
+test: setup python-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
