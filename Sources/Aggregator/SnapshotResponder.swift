@@ -8,7 +8,7 @@ import ZeroMQ
 /// The snapshot channel's answers: a snapshot, an acknowledgement recorded, or
 /// SNAPSHOT_ERROR with a reason code for every request refused — malformed (any
 /// number of frames, any broken envelope or payload), of the wrong type, of an
-/// unknown theme, or not permitted to the key's role (`docs/protocol.md` §3.3).
+/// unknown theme, or not permitted to the key's role (`docs/protocol.md` §3.2).
 struct SnapshotResponder: Sendable {
     let keeper: StatusKeeper
     let access: Access
