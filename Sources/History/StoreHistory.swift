@@ -109,6 +109,11 @@ public final class StoreHistory: Sendable {
         }
     }
 
+    /// SQLite's `PRAGMA quick_check`: `["ok"]`, or the problems it found.
+    public func quickCheck() throws -> [String] {
+        try db.read { try String.fetchAll($0, sql: "PRAGMA quick_check") }
+    }
+
     /// One recorded acknowledgement (the `acknowledgements` table).
     public struct Acknowledgement: Sendable, Codable, Equatable {
         /// The stream sequence of the transition it caused.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import GRDB
+import History
 import ZeroMQ
 
 /// `koers doctor`: checks what can be wrong on this machine for running Koers.
@@ -99,12 +99,7 @@ enum DoctorChecks {
             return DoctorCheck(name: "store", status: .ok, message: "no aggregator store at \(path) (the aggregator creates it on its first run; pass --data for another data directory)")
         }
         do {
-            var config = Configuration()
-            config.readonly = true
-            config.busyMode = .timeout(5)
-            let db = try DatabaseQueue(path: path, configuration: config)
-            let lines = try db.read { try String.fetchAll($0, sql: "PRAGMA quick_check") }
-            try db.close()
+            let lines = try StoreHistory(path: path).quickCheck()
             if lines == ["ok"] {
                 return DoctorCheck(name: "store", status: .ok, message: "\(path) passes PRAGMA quick_check")
             }
