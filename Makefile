@@ -33,9 +33,10 @@ run: setup
 	$(SWIFT) build --product koers
 	$$($(SWIFT) build --show-bin-path)/koers demo
 
-## python-deps: the Python packages the tests use (jsonschema, to check documents against docs/schemas)
+## python-deps: the Python packages the tests use: jsonschema (documents against docs/schemas), pyzmq (a client from the spec)
 python-deps:
 	@python3 -c 'import jsonschema' 2>/dev/null || { echo "make: installing jsonschema with pip"; python3 -m pip install -q jsonschema; }
+	@python3 -c 'import zmq' 2>/dev/null || { echo "make: installing pyzmq with pip"; python3 -m pip install -q pyzmq; }
 
 ## test: every test suite
 test: setup python-deps
