@@ -222,14 +222,14 @@ public struct AlertEngine: Sendable {
             if let ms = engine.lastHeard[t.id] {
                 let heardOn = PlanDate(daysSinceEpoch: Int(ms / 86_400_000))
                 ev = Evidence(summary: silent
-                    ? "no message from the \(t.id) theme service since \(heardOn), more than its heartbeat \(t.heartbeat); its items are unknown and their alerts held"
+                    ? "no message from the \(t.id) theme service since \(heardOn), more than its heartbeat of \(t.heartbeat.spoken); its items are unknown and their alerts held"
                     : "the \(t.id) theme service was heard from again on \(heardOn)")
                 ev.lastDate = heardOn
                 ev.ageDays = Int((Int64(today.daysSinceEpoch) * 86_400_000 - ms) / 86_400_000)
             } else {
                 let since = engine.startedMs.map { " since the aggregator started on \(PlanDate(daysSinceEpoch: Int($0 / 86_400_000)))" } ?? ""
                 ev = Evidence(summary: silent
-                    ? "no message from the \(t.id) theme service\(since) (it never connected), more than its heartbeat \(t.heartbeat); its items are unknown and their alerts held"
+                    ? "no message from the \(t.id) theme service\(since) (it never connected), more than its heartbeat of \(t.heartbeat.spoken); its items are unknown and their alerts held"
                     : "")
             }
             reconcile(subject: t.id, rules: Self.themeRules, theme: t.id, condition: silent ? ("theme-silent", .critical) : nil, evidence: ev,
@@ -250,7 +250,7 @@ public struct AlertEngine: Sendable {
             let near = today.days(to: until) <= fundingNoticeDays
             var ev = Evidence(summary: today > until
                 ? "funding `\(f.id)` (\(f.source)) ran out on \(until); its continuation is not secured"
-                : "funding `\(f.id)` (\(f.source)) is secured until \(until), \(today.days(to: until)) days from now; its continuation is not secured")
+                : "funding `\(f.id)` (\(f.source)) is secured until \(until), \(Durations.days(today.days(to: until))) from now; its continuation is not secured")
             ev.lastDate = until
             let resolution = done
                 ? Self.resolution(engine.status(of: securing!.milestone)!.evidence, today: today)

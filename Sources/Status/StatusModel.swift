@@ -91,7 +91,7 @@ public struct StatusModel: Sendable {
             return status(.notStarted, "starts \(m.start)")
         }
         if today > m.due {
-            return status(.overdue, "due \(m.due), \(m.start.days(to: today) - m.start.days(to: m.due)) days ago; " + (valueText.map { "last: \($0) on \(latest!.date)" } ?? "nothing reported"))
+            return status(.overdue, "due \(m.due), \(Durations.days(m.start.days(to: today) - m.start.days(to: m.due))) ago; " + (valueText.map { "last: \($0) on \(latest!.date)" } ?? "nothing reported"))
         }
         guard let latest, let progress else {
             return status(.unknown, "no report since the start on \(m.start); missing data is unknown, not on track")
@@ -99,7 +99,7 @@ public struct StatusModel: Sendable {
         let staleAfter = Int(Double(m.cadence.approximateDays) * staleFactor)
         let age = latest.date.days(to: today)
         if age > staleAfter {
-            return status(.unknown, "last report \(age) days old (\(valueText!) on \(latest.date)); the cadence \(m.cadence) allows \(staleAfter)")
+            return status(.unknown, "last report \(Durations.days(age)) old (\(valueText!) on \(latest.date)); the cadence of \(m.cadence.spoken) allows \(Durations.days(staleAfter))")
         }
         let deviation = fraction(m, expectedNow) - progress
         ev.deviation = deviation
@@ -118,7 +118,7 @@ public struct StatusModel: Sendable {
         if m.kind == .binary {
             let window = Double(m.start.days(to: m.due))
             if window > 0 && Double(m.start.days(to: today)) / window >= 1 - binaryRiskWindow {
-                return status(.atRisk, "not done with \(today.days(to: m.due)) days to go (due \(m.due))")
+                return status(.atRisk, "not done with \(Durations.days(today.days(to: m.due))) to go (due \(m.due))")
             }
             return status(.onTrack, "not done yet; due \(m.due)")
         }
@@ -223,7 +223,7 @@ public struct StatusModel: Sendable {
         if progress >= 1 { return status(.done, "\(fmtNum(latest.value))\(unitText(x.unit)) (to \(latest.date)) reaches the target \(fmtNum(x.target))\(unitText(x.unit))\(refText)", progress) }
         if themeSilent { return status(.unknown, "the \(latest.publisher) service is silent", progress) }
         if latest.date.days(to: today) > staleAfter {
-            return status(.unknown, "the last measurement covers up to \(latest.date), \(latest.date.days(to: today)) days ago; cadence \(x.cadence)", progress)
+            return status(.unknown, "the last measurement covers up to \(latest.date), \(Durations.days(latest.date.days(to: today))) ago; the cadence is \(x.cadence.spoken)", progress)
         }
         let threshold = previous == .lagging ? lagTolerance - hysteresis : lagTolerance
         if deviation > threshold {
