@@ -39,7 +39,7 @@ public final class DemoRunner: @unchecked Sendable {
         self.scenario = scenario
         let width = options.width
         // Every line the demo prints reads durations as words and fits the terminal.
-        self.say = { text in say(DemoText.wrap(DemoText.readable(text), width: width)) }
+        self.say = { text in say(DemoText.wrap(text, width: width)) }
     }
 
     /// The demo's operator: operator identities are `operator:NAME`, which the

@@ -3,10 +3,6 @@ import Foundation
 /// How the demo's lines read: lines that fit the terminal,
 /// broken between words, never inside one.
 public enum DemoText {
-    /// The line as it is: the texts it shows (the status model's and alert engine's)
-    /// already say durations in words ("1 day", "3 months"), so nothing is rewritten here.
-    public static func readable(_ text: String) -> String { text }
-
     /// A number as a person writes it: `12`, `58.4`.
     public static func number(_ x: Double) -> String {
         let one = String(format: "%.1f", x)

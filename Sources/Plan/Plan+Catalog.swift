@@ -55,7 +55,9 @@ public struct PlanCatalog: Sendable {
     }
 }
 
-func editDistance(_ a: String, _ b: String) -> Int {
+/// Levenshtein distance between two strings (insertions, deletions, substitutions):
+/// the one "did you mean" measure of every Koers error message.
+public func editDistance(_ a: String, _ b: String) -> Int {
     let a = Array(a), b = Array(b)
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }

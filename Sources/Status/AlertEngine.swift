@@ -310,7 +310,7 @@ public struct AlertEngine: Sendable {
     public mutating func acknowledge(_ key: String, _ ack: Acknowledgement, today: PlanDate) throws(AlertError) -> AlertTransition {
         guard let a = alert(key) else {
             var near = Array(slotOf.keys.sorted().filter { $0.hasSuffix(key) || $0.contains(key) }.prefix(3))
-            if near.isEmpty, let typo = Suggest.nearest(key, among: Array(slotOf.keys)) { near = [typo] }
+            if near.isEmpty, let typo = closest(key, among: Set(slotOf.keys)) { near = [typo] }
             throw AlertError(message: "no open alert `\(key)`" + (near.isEmpty ? "" : "; did you mean \(near.map { "`\($0)`" }.joined(separator: ", "))?"))
         }
         guard a.state == .firing || a.state == .acknowledged || a.state == .flapping else {

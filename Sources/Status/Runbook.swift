@@ -57,49 +57,20 @@ public enum Runbook {
     }
 }
 
-/// "Did you mean": Plan has the same helper for its own diagnostics but keeps it internal.
-public enum Suggest {
-/// The option nearest to a misspelt word, if near enough to be a typo (Levenshtein
-/// distance at most max(2, a third of its length)).
-public static func nearest(_ word: String, among options: [String]) -> String? {
-    let best = options.map { ($0, editDistance(word, $0)) }.min { ($0.1, $0.0) < ($1.1, $1.0) }
-    guard let best, best.1 <= max(2, word.count / 3) else { return nil }
-    return best.0
-}
-
-/// Levenshtein distance between two strings.
-public static func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var row = Array(0...b.count)
-    for i in 1...a.count {
-        var prev = row[0]
-        row[0] = i
-        for j in 1...b.count {
-            let cur = row[j]
-            row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
-            prev = cur
-        }
-    }
-    return row[b.count]
-}
-}
-
 /// Checks of what an operator types, made before anything is sent.
 public enum OperatorInput {
     /// A theme id, or the error to print: "no theme `wrk`; did you mean `work`?".
     public static func checkTheme(_ theme: String, in plan: Plan) -> String? {
         let ids = plan.themes.map(\.id)
         guard !ids.contains(theme) else { return nil }
-        return "no theme `\(theme)`; " + (Suggest.nearest(theme, among: ids).map { "did you mean `\($0)`?" } ?? "the plan's themes are \(ids.joined(separator: ", "))")
+        return "no theme `\(theme)`; " + (closest(theme, among: Set(ids)).map { "did you mean `\($0)`?" } ?? "the plan's themes are \(ids.joined(separator: ", "))")
     }
 
     /// An area id, or the error to print.
     public static func checkArea(_ area: String, in plan: Plan) -> String? {
         let ids = plan.areas.map(\.id)
         guard !ids.contains(area) else { return nil }
-        return "no area `\(area)`; " + (Suggest.nearest(area, among: ids).map { "did you mean `\($0)`?" } ?? "the plan's areas are \(ids.joined(separator: ", "))")
+        return "no area `\(area)`; " + (closest(area, among: Set(ids)).map { "did you mean `\($0)`?" } ?? "the plan's areas are \(ids.joined(separator: ", "))")
     }
 
     /// The date of `koers ack --until`: YYYY-MM-DD, and not before `today` (the

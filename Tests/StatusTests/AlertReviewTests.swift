@@ -135,7 +135,7 @@ struct AlertReviewTests {
         #expect(throws: InputError.self) { try OperatorInput.ackUntil("next week", today: today).get() }
         #expect(try OperatorInput.ackUntil("2024-07-10", today: today).get() == today)
         if case .failure(let e) = OperatorInput.ackUntil("2024-07-09", today: today) { #expect(e.message.contains("in the past")) }
-        #expect(Suggest.editDistance("wrk", "work") == 1)
+        #expect(editDistance("wrk", "work") == 1)
     }
 
     @Test("acknowledging a misspelt alert key suggests the open alert it is nearest to")

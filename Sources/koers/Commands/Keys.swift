@@ -99,35 +99,17 @@ enum KeyIdentity {
             }
             return nil
         }
-        if name.lowercased().hasPrefix("operator") || levenshtein(name.lowercased(), "operator") <= 2 {
+        if name.lowercased().hasPrefix("operator") || editDistance(name.lowercased(), "operator") <= 2 {
             return "no theme `\(name)` in the plan; did you mean `operator:NAME` (an operator's key, e.g. `operator:anna`)?"
         }
         let candidates = themes + ["aggregator"]
-        let scored = candidates.map { ($0, levenshtein(name.lowercased(), $0)) }.filter { $0.1 <= max(2, name.count / 2) }
+        let scored = candidates.map { ($0, editDistance(name.lowercased(), $0)) }.filter { $0.1 <= max(2, name.count / 2) }
         if let best = scored.min(by: { ($0.1, $0.0) < ($1.1, $1.0) }) {
             return "no theme `\(name)` in the plan; did you mean `\(best.0)`?"
         }
         return "no theme `\(name)` in the plan; the plan's themes are \(themes.map { "`\($0)`" }.joined(separator: ", ")); "
             + "other keys are `aggregator` and `operator:NAME`"
     }
-}
-
-/// Edit distance between two strings (insertions, deletions, substitutions).
-func levenshtein(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var row = Array(0...b.count)
-    for i in 1...a.count {
-        var previous = row[0]
-        row[0] = i
-        for j in 1...b.count {
-            let current = row[j]
-            row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
-            previous = current
-        }
-    }
-    return row[b.count]
 }
 
 /// Prints a JSON document (keys sorted) on standard output.
