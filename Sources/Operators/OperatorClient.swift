@@ -299,7 +299,7 @@ public struct OperatorError: Error, CustomStringConvertible, Sendable {
         case .connected?:
             e = OperatorError("\(head), though connected: the encrypted handshake succeeded and the request was sent, but the aggregator did not answer in time; it may be busy or stuck: look at its log, and try again")
         case .nothingListening?:
-            e = OperatorError("\(head): \(diagnosis.sentence) (the --snapshot option)")
+            e = OperatorError("\(head): \(diagnosis.sentence) (the endpoint is the --snapshot option)")
         case .serverKeyWrong?:
             e = OperatorError("\(head): \(diagnosis.sentence)")
         case .clientKeyNotTrusted?:
