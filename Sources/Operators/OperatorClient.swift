@@ -273,7 +273,7 @@ final class ConnectionWatch: Sendable {
 
     /// The diagnosis once it has a verdict, waiting at most `grace` for the first one
     /// (the events may still be on their way when a receive times out).
-    func settled(grace: Duration = .milliseconds(500)) -> ConnectionDiagnosis {
+    func settled(grace: Duration = .seconds(1)) -> ConnectionDiagnosis {
         let deadline = ContinuousClock.now + grace
         while diagnosis.verdict == nil && ContinuousClock.now < deadline { usleep(10_000) }
         return diagnosis

@@ -39,7 +39,7 @@ struct OperatorDiagnosisTests {
     func runningAggregator(_ ws: Workspace, trusted: CurveKeyPair) throws -> Child {
         let aggregator = try ws.aggregator()
         let c = try client(ws, keys: trusted)
-        try eventually("the aggregator answering") { (try? c.snapshot(timeout: .seconds(1))) != nil }
+        try eventually("the aggregator answering", within: 90) { (try? c.snapshot(timeout: .seconds(1))) != nil }
         return aggregator
     }
 
@@ -47,17 +47,19 @@ struct OperatorDiagnosisTests {
     func nothingListening() async throws {
         try await bounded(30, "nothing listening") {
             let ws = try Workspace()
-            let c = try self.client(ws, keys: try self.operatorKeys(ws, "ops"))
-            let e = try #require(self.failure(c, timeout: .seconds(1)))
-            #expect(e.verdict == .nothingListening)
-            #expect(e.description.contains("nothing is listening at \(ws.snapshotEndpoint)"), "\(e)")
+            // Port 1 (tcpmux) on loopback: nothing listens there, and no other test can bind it.
+            let endpoint = "tcp://127.0.0.1:1"
+            let c = try self.client(ws, keys: try self.operatorKeys(ws, "ops"), snapshot: endpoint)
+            let e = try #require(self.failure(c, timeout: .seconds(2)))
+            #expect(e.verdict == .nothingListening, "\(e)")
+            #expect(e.description.contains("nothing is listening at \(endpoint)"), "\(e)")
             #expect(e.description.contains("no answer from the aggregator"), "\(e)")
         }
     }
 
     @Test("a wrong aggregator public key: the error names keys/aggregator.key")
     func serverKeyWrong() async throws {
-        try await bounded(60, "server key wrong") {
+        try await bounded(150, "server key wrong") {
             let ws = try Workspace()
             let keys = try self.operatorKeys(ws, "ops")
             let aggregator = try self.runningAggregator(ws, trusted: keys)
@@ -65,7 +67,7 @@ struct OperatorDiagnosisTests {
             let wrong = try CurveKeyPair.generate().publicKey
             let c = try self.client(ws, keys: keys, serverKey: wrong)
             let e = try #require(self.failure(c, timeout: .seconds(2)))
-            #expect(e.verdict == .serverKeyWrong)
+            #expect(e.verdict == .serverKeyWrong, "\(e)")
             #expect(e.description.contains("handshake fails"), "\(e)")
             #expect(e.description.contains("keys/aggregator.key"), "\(e)")
         }
@@ -73,7 +75,7 @@ struct OperatorDiagnosisTests {
 
     @Test("an operator key the aggregator does not trust: the error says it refused this key")
     func clientKeyNotTrusted() async throws {
-        try await bounded(60, "key not trusted") {
+        try await bounded(150, "key not trusted") {
             let ws = try Workspace()
             let keys = try self.operatorKeys(ws, "ops")
             let aggregator = try self.runningAggregator(ws, trusted: keys)
@@ -82,13 +84,13 @@ struct OperatorDiagnosisTests {
             let late = try self.operatorKeys(ws, "late")
             let c = try self.client(ws, keys: late)
             let e = try #require(self.failure(c, timeout: .seconds(2)))
-            #expect(e.verdict == .clientKeyNotTrusted)
+            #expect(e.verdict == .clientKeyNotTrusted, "\(e)")
             #expect(e.description.contains("refused this operator's key"), "\(e)")
             #expect(e.description.contains("trust"), "\(e)")
             // The trusted key still gets its answer, and quickly.
             let start = ContinuousClock.now
             _ = try self.client(ws, keys: keys).snapshot(timeout: .seconds(5))
-            #expect(ContinuousClock.now - start < .seconds(2))
+            #expect(ContinuousClock.now - start < .seconds(4))
         }
     }
 
@@ -108,7 +110,7 @@ struct OperatorDiagnosisTests {
             do {
                 let c = try self.client(ws, keys: keys, serverKey: serverKeys.publicKey, snapshot: endpoint)
                 let e = try #require(self.failure(c, timeout: .seconds(1)))
-                #expect(e.verdict == .connected)
+                #expect(e.verdict == .connected, "\(e)")
                 #expect(e.description.contains("handshake succeeded"), "\(e)")
                 #expect(e.description.contains("did not answer in time"), "\(e)")
             }
