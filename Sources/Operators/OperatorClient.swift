@@ -261,7 +261,9 @@ final class ConnectionWatch: Sendable {
         monitor = try SocketMonitor(socket)
         state = Mutex(ConnectionDiagnosis(endpoint: endpoint))
         let events = monitor.events
-        Task.detached { [self] in
+        // Read on a queue of its own: a busy cooperative pool (two threads on two cores)
+        // must not keep the verdict from arriving before a receive times out.
+        Task.detached(executorPreference: MonitorReaderExecutor.shared) { [self] in
             do {
                 for try await event in events { self.state.withLock { _ = $0.observe(event) } }
             } catch {}
@@ -280,6 +282,18 @@ final class ConnectionWatch: Sendable {
     }
 
     func close() async { await monitor.close() }
+}
+
+/// Runs monitor readers on a dispatch queue rather than the cooperative pool.
+final class MonitorReaderExecutor: TaskExecutor, @unchecked Sendable {
+    // Proof for Sendable: the queue is immutable and thread-safe.
+    static let shared = MonitorReaderExecutor()
+    let queue = DispatchQueue(label: "koers.operator.monitor", attributes: .concurrent)
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
 }
 
 /// An operator command that cannot be done, with what to do.
