@@ -5,6 +5,9 @@ import Status
 import Wire
 import Synchronization
 import ZeroMQ
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An operator's connection to the aggregator: snapshots, acknowledgements and the
 /// stream (the ZeroMQ Guide's Clone pattern: subscribe, then snapshot, then apply what
@@ -32,12 +35,20 @@ public final class OperatorClient: Sendable {
     }
 
     /// One request on the snapshot channel, answered within `timeout`.
+    ///
+    /// A monitor watches the DEALER's connection meanwhile (``ConnectionDiagnosis``), so
+    /// that a request nobody answers says why: nothing listening, the aggregator's key
+    /// wrong, this operator's key not trusted, or connected but no answer in time.
     func request(_ payload: Payload, timeout: Duration) throws -> WireMessage {
         let s = try context.socket(.dealer)
-        defer { s.close() }
         try secure(s)
         try s.set(.linger, .after(.zero))
         try s.set(.receiveTimeout, .after(timeout))
+        let watch = try ConnectionWatch(s, endpoint: snapshotEndpoint)
+        defer {
+            s.close()  // ends the monitor's events (MONITOR_STOPPED)
+            Task.detached { await watch.close() }
+        }
         try s.connect(snapshotEndpoint)
         let (e, p) = codec.encode(WireMessage(payload, sequence: 1, sentAt: SystemClock().now()))
         try s.send(Message([Frame(e), Frame(p)]))
@@ -46,7 +57,7 @@ public final class OperatorClient: Sendable {
             reply = try s.receive()
         } catch {
             if error.code == .timedOut {
-                throw OperatorError("no answer from the aggregator at \(snapshotEndpoint) within \(timeout): is it running, and is this key trusted?")
+                throw OperatorError.noAnswer(endpoint: snapshotEndpoint, timeout: timeout, diagnosis: watch.settled())
             }
             throw error
         }
@@ -123,9 +134,11 @@ public final class OperatorClient: Sendable {
         } else {
             try sub.subscribe()
         }
+        // Why a stream that delivers nothing does not, for the `.disconnected` reason.
+        let watch = try ConnectionWatch(sub, endpoint: streamEndpoint)
         try sub.connect(streamEndpoint)
         let stream = AsyncSocket(sub)
-        defer { Task<Void, Never> { await stream.close() } }
+        defer { Task<Void, Never> { await stream.close(); await watch.close() } }
         // Subscribe first, then snapshot: nothing can fall between them.
         let snapshotTask: Task<StreamDocuments.Snapshot, Error> = Task.detached { try self.snapshot(theme: theme, timeout: .seconds(5)) }
         let snap: StreamDocuments.Snapshot = try await snapshotTask.value
@@ -148,7 +161,13 @@ public final class OperatorClient: Sendable {
         while true {
             let m: Message? = try await iterator.next()
             seen.touch()
-            guard let m else { throw OperatorError("the stream has been silent for \(silence); reconnecting") }
+            guard let m else {
+                let d = watch.diagnosis
+                var e = OperatorError("the stream has been silent for \(silence)"
+                    + (d.isFailure ? ": \(d.sentence)" : "") + "; reconnecting")
+                e.verdict = d.verdict
+                throw e
+            }
             guard m.count == 3 else { continue }
             let msg = try codec.decode(envelope: m[1].bytes, payload: m[2].bytes, now: Int64.max / 2)
             let seq = msg.envelope.sequence
@@ -232,12 +251,81 @@ final class LastSeen: Sendable {
     var age: Duration { value.withLock { ContinuousClock.now - $0 } }
 }
 
+/// What one socket's monitor events say about its connection, read as they come.
+final class ConnectionWatch: Sendable {
+    private let monitor: SocketMonitor
+    private let state: Mutex<ConnectionDiagnosis>
+
+    /// Starts watching `socket`; call before it connects, on the thread that owns it.
+    init(_ socket: Socket, endpoint: String) throws {
+        monitor = try SocketMonitor(socket)
+        state = Mutex(ConnectionDiagnosis(endpoint: endpoint))
+        let events = monitor.events
+        // Read on a queue of its own: a busy cooperative pool (two threads on two cores)
+        // must not keep the verdict from arriving before a receive times out.
+        Task.detached(executorPreference: MonitorReaderExecutor.shared) { [self] in
+            do {
+                for try await event in events { self.state.withLock { _ = $0.observe(event) } }
+            } catch {}
+        }
+    }
+
+    /// The diagnosis so far.
+    var diagnosis: ConnectionDiagnosis { state.withLock { $0 } }
+
+    /// The diagnosis once it has a verdict, waiting at most `grace` for the first one
+    /// (the events may still be on their way when a receive times out).
+    func settled(grace: Duration = .seconds(1)) -> ConnectionDiagnosis {
+        let deadline = ContinuousClock.now + grace
+        while diagnosis.verdict == nil && ContinuousClock.now < deadline { usleep(10_000) }
+        return diagnosis
+    }
+
+    func close() async { await monitor.close() }
+}
+
+/// Runs monitor readers on a dispatch queue rather than the cooperative pool.
+final class MonitorReaderExecutor: TaskExecutor, @unchecked Sendable {
+    // Proof for Sendable: the queue is immutable and thread-safe.
+    static let shared = MonitorReaderExecutor()
+    let queue = DispatchQueue(label: "koers.operator.monitor", attributes: .concurrent)
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+    }
+}
+
 /// An operator command that cannot be done, with what to do.
 public struct OperatorError: Error, CustomStringConvertible, Sendable {
     public var description: String
     /// The aggregator's reason code, when it refused the request (SNAPSHOT_ERROR).
     public var code: ReasonCode?
+    /// Why the aggregator did not answer, when it did not (from the socket's monitor).
+    public var verdict: ConnectionDiagnosis.Verdict?
     public init(_ d: String) { description = d }
+
+    /// No answer within `timeout`, and why, from the connection's monitor events.
+    static func noAnswer(endpoint: String, timeout: Duration, diagnosis: ConnectionDiagnosis) -> OperatorError {
+        let head = "no answer from the aggregator at \(endpoint) within \(timeout)"
+        var e: OperatorError
+        switch diagnosis.verdict {
+        case .connected?:
+            e = OperatorError("\(head), though connected: the encrypted handshake succeeded and the request was sent, but the aggregator did not answer in time; it may be busy or stuck: look at its log, and try again")
+        case .nothingListening?:
+            e = OperatorError("\(head): \(diagnosis.sentence) (the endpoint is the --snapshot option)")
+        case .serverKeyWrong?:
+            e = OperatorError("\(head): \(diagnosis.sentence)")
+        case .clientKeyNotTrusted?:
+            e = OperatorError("\(head): the aggregator refused this operator's key"
+                + (diagnosis.zapStatus.map { " (ZAP status \($0))" } ?? "")
+                + ": it does not trust it, or does not admit it on the snapshot channel; send the operator's public key (keys/operator.NAME.key) to the programme bureau and ask them to trust it as an operator (the aggregator reloads its trusted keys on SIGHUP)")
+        case nil:
+            e = OperatorError("\(head), and no connection attempt has finished yet: is it running, and is this key trusted?")
+        }
+        e.verdict = diagnosis.verdict
+        return e
+    }
 
     /// The aggregator refused a request: its code and sentence.
     static func refused(_ code: ReasonCode, _ detail: String) -> OperatorError {
