@@ -70,16 +70,17 @@ struct RolesTests {
 
     @Test("every refused request on the snapshot channel gets SNAPSHOT_ERROR with its reason code")
     func snapshotErrors() async throws {
-        try await bounded(60, "snapshot errors") {
+        try await bounded(150, "snapshot errors") {
             let ws = try Workspace()
             try CurveKeyFile.write(try CurveKeyPair.generate(), identity: "operator:ops", directory: ws.keys)
             let aggregator = try ws.aggregator()
             defer { aggregator.stop() }
             let context = try Context()
             defer { context.terminate() }
+            try eventually("the aggregator is up", within: 90) { try self.answered(ws, context, "operator.ops") }
             let s = try self.dealer(ws, context, key: "operator.ops")
             defer { s.close() }
-            // A good request first: the aggregator is up, the key works.
+            // A good request first: the key works.
             guard case .snapshotReply = try self.ask(s, .snapshotRequest(theme: "work")).payload else { Issue.record("no snapshot"); return }
             // One frame: 1.0 dropped it without an answer.
             #expect(self.refusal(try self.ask(s, [[1, 2, 3]]))?.0 == .frameCount)
@@ -102,13 +103,14 @@ struct RolesTests {
 
     @Test("a theme key reads only its own theme's snapshot and may not acknowledge nor read the stream; an operator key may not publish")
     func roles() async throws {
-        try await bounded(90, "roles") {
+        try await bounded(150, "roles") {
             let ws = try Workspace()
             try CurveKeyFile.write(try CurveKeyPair.generate(), identity: "operator:ops", directory: ws.keys)
             let aggregator = try ws.aggregator()
             defer { aggregator.stop() }
             let context = try Context()
             defer { context.terminate() }
+            try eventually("the aggregator is up", within: 90) { try self.answered(ws, context, "work") }
             let work = try self.dealer(ws, context, key: "work")
             defer { work.close() }
             guard case .snapshotReply(let doc) = try self.ask(work, .snapshotRequest(theme: nil)).payload else {
@@ -136,7 +138,7 @@ struct RolesTests {
 
     @Test("an acknowledgement is logged with the key and the person; a scoped operator acknowledges its themes only")
     func acknowledgementLog() async throws {
-        try await bounded(90, "the acknowledgement log") {
+        try await bounded(150, "the acknowledgement log") {
             let ws = try Workspace()
             try CurveKeyFile.write(try CurveKeyPair.generate(), identity: "operator:ops", directory: ws.keys)
             // A scoped key: the `themes` line of docs/protocol.md's key-file format.
@@ -179,13 +181,13 @@ struct RolesTests {
 
     @Test("SIGHUP trusts a key added and refuses one removed, without a restart; SIGUSR1 does not stop it, SIGQUIT stops it cleanly")
     func reload() async throws {
-        try await bounded(90, "reloading keys") {
+        try await bounded(150, "reloading keys") {
             let ws = try Workspace()
             let aggregator = try ws.aggregator()
             defer { aggregator.stop() }
             let context = try Context()
             defer { context.terminate() }
-            try eventually("the aggregator is up") { try self.answered(ws, context, "work") }
+            try eventually("the aggregator is up", within: 90) { try self.answered(ws, context, "work") }
             // A key made after the start is not trusted until SIGHUP.
             try CurveKeyFile.write(try CurveKeyPair.generate(), identity: "operator:late", directory: ws.keys)
             #expect(try !self.answered(ws, context, "operator.late"))

@@ -70,15 +70,19 @@ private final class OutputBox: @unchecked Sendable {
 }
 
 /// A TCP socket listening on 127.0.0.1:`port`, closed by `close()`.
-private func listen(onLoopbackPort port: Int) throws -> Int32 {
+/// Listens on a loopback port the kernel chooses (so no other test can race for it).
+private func listenOnLoopback() throws -> (fd: Int32, port: Int) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = in_port_t(UInt16(port)).bigEndian
+    addr.sin_port = 0
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    guard rc == 0, Glibc.listen(fd, 1) == 0 else { close(fd); throw TestFailure("cannot listen on 127.0.0.1:\(port)") }
-    return fd
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+    guard rc == 0, Glibc.listen(fd, 1) == 0 else { close(fd); throw TestFailure("cannot listen on 127.0.0.1") }
+    let named = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    guard named == 0 else { close(fd); throw TestFailure("getsockname failed") }
+    return (fd, Int(UInt16(bigEndian: addr.sin_port)))
 }
 
 private func check(_ doc: [String: Any], _ name: String) -> [String: Any]? {
@@ -126,8 +130,7 @@ struct DoctorTests {
     func portAndStore() throws {
         let dir = try tempDir("doctor")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let port = try ZeroMQ.unusedLoopbackPort()
-        let fd = try listen(onLoopbackPort: port)
+        let (fd, port) = try listenOnLoopback()
         defer { close(fd) }
         _ = try ReportStore(path: dir + "/data/aggregator/koers.sqlite")
         let (status, out) = try runKoers(["doctor", "--data", dir + "/data", "--keys", dir + "/keys", "--ports", String(port), "--json"])

@@ -60,7 +60,7 @@ struct AsyncSocketTests {
         let dealerSocket = try context.socket(.dealer)
         try dealerSocket.connect(endpoint)
         let dealer = AsyncSocket(dealerSocket)
-        let server = Task {
+        let server = Task(executorPreference: OwnQueueExecutor()) {
             for try await request in router.messages {
                 try await router.send(Message([request[0], Frame("echo:" + (request[1].string ?? ""))]))
             }

@@ -28,7 +28,9 @@ struct TimedOut: Error, CustomStringConvertible {
 /// hang, not a timing assertion: the bound is generous.
 func within<T: Sendable>(_ seconds: Double, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
+        // Off the cooperative pool (one thread per core): the process tests that run
+        // alongside block it for seconds at a time, and this body must not wait for them.
+        group.addTask(executorPreference: OwnQueueExecutor()) { try await body() }
         group.addTask {
             try await Task.sleep(for: .seconds(seconds))
             return nil
@@ -44,5 +46,17 @@ func firstEvent(_ monitor: SocketMonitor, where match: @escaping @Sendable (Moni
     try await within(20, "a monitor event") {
         for try await event in monitor.events where match(event) { return event }
         throw TimedOut(what: "monitor event (stream ended)")
+    }
+}
+
+/// A task executor on a serial dispatch queue, whose worker thread is not one of the
+/// cooperative pool's (ThemeServiceTests has the same for the same reason).
+final class OwnQueueExecutor: TaskExecutor, @unchecked Sendable {
+    // Proof for Sendable: the queue is immutable and thread-safe.
+    let queue = DispatchQueue(label: "koers.test.zeromq")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
