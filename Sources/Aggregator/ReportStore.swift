@@ -54,6 +54,11 @@ public final class ReportStore: Sendable {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
         }
         db = try DatabasePool(path: path, configuration: config)
+        try Self.migrator.migrate(db)
+    }
+
+    /// The schema, one migration per change, in order (`docs/operations.md`, "Where data lives").
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: """
@@ -133,7 +138,7 @@ public final class ReportStore: Sendable {
                 );
                 """)
         }
-        try migrator.migrate(db)
+        return migrator
     }
 
     /// One acknowledgement as recorded: the alert, the operator key's identity, the
