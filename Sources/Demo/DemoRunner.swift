@@ -62,8 +62,12 @@ public final class DemoRunner: @unchecked Sendable {
         let days = Double(scenario.start.days(to: scenario.end))
         let speed = options.speed ?? days / options.seconds
         let origin = Int64((Date().timeIntervalSince1970 * 1000).rounded()) + 1500  // time to start everything
-        let clock = SharedScaledClock(start: Int64(scenario.start.daysSinceEpoch) * 86_400_000, speed: speed * 86_400, originWallMs: origin)
-        let clockArgs = ["--clock-start", scenario.start.iso, "--clock-speed", String(speed), "--clock-origin", String(origin)]
+        // Every process's clock stands still at the end of the last day, so the status read
+        // at the end is that day's however busy the machine is.
+        let clock = SharedScaledClock(start: Int64(scenario.start.daysSinceEpoch) * 86_400_000, speed: speed * 86_400, originWallMs: origin,
+                                      stopMs: Int64(scenario.end.daysSinceEpoch + 1) * 86_400_000 - 1)
+        let clockArgs = ["--clock-start", scenario.start.iso, "--clock-speed", String(speed), "--clock-origin", String(origin),
+                         "--clock-stop", scenario.end.iso]
         say("Koers demo: \(plan.programme.name), \(scenario.start) → \(scenario.end) at \(DemoText.number(speed)) days a second (about \(DemoText.seconds(days / speed)))")
         say("  data, keys and logs in \(options.directory)")
 
@@ -87,8 +91,7 @@ public final class DemoRunner: @unchecked Sendable {
         try await drive(clock: clock, client: client, ingest: ingest, heartbeat: heartbeat, clockArgs: clockArgs, watcher: watcher)
 
         // The story ends on its last day: drive() returns at the start of it, the stream
-        // shown stops there, and the status is read at once, while the aggregator's clock
-        // still reads that day (the processes' shared clock does not stop).
+        // shown stops there, and every process's clock stands still at its end (--clock-stop).
         // The aggregator dates its status by its last daily evaluation: wait (briefly) for
         // the one of the last day.
         let end = scenario.end

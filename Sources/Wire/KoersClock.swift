@@ -21,15 +21,20 @@ public struct SharedScaledClock: KoersClock {
     public let speed: Double
     /// The wall-clock instant (ms since the Unix epoch) at which simulated time was `start`.
     public let originWallMs: Int64
+    /// Where simulated time stands still (ms), if anywhere: a demo's processes all stop
+    /// on its last day, however long a busy machine takes to read their state.
+    public let stopMs: Int64?
 
-    public init(start: Int64, speed: Double, originWallMs: Int64) {
+    public init(start: Int64, speed: Double, originWallMs: Int64, stopMs: Int64? = nil) {
         self.start = start
         self.speed = speed
         self.originWallMs = originWallMs
+        self.stopMs = stopMs
     }
 
     public func now() -> Int64 {
         let wall = Int64((Date().timeIntervalSince1970 * 1000).rounded())
-        return start + Int64(Double(wall - originWallMs) * speed)
+        let t = start + Int64(Double(wall - originWallMs) * speed)
+        return stopMs.map { min(t, $0) } ?? t
     }
 }

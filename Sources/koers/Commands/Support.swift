@@ -88,11 +88,19 @@ struct ClockOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Wall-clock ms at which the simulated clock read --clock-start (shared by the demo's processes).", visibility: .hidden))
     var clockOrigin: Int64?
 
+    @Option(name: .long, help: ArgumentHelp("The simulated clock stands still at the end of this date (YYYY-MM-DD; with --clock-start).", visibility: .hidden))
+    var clockStop: String?
+
     func make() throws -> any KoersClock {
         guard let clockStart else { return SystemClock() }
         guard let d = PlanDate(iso: clockStart) else { throw ValidationError("--clock-start must be YYYY-MM-DD") }
+        var stop: Int64?
+        if let clockStop {
+            guard let s = PlanDate(iso: clockStop), s >= d else { throw ValidationError("--clock-stop must be a YYYY-MM-DD date not before --clock-start") }
+            stop = Int64(s.daysSinceEpoch + 1) * 86_400_000 - 1
+        }
         return SharedScaledClock(start: Int64(d.daysSinceEpoch) * 86_400_000, speed: clockSpeed * 86_400,
-                                 originWallMs: clockOrigin ?? Int64((Date().timeIntervalSince1970 * 1000).rounded()))
+                                 originWallMs: clockOrigin ?? Int64((Date().timeIntervalSince1970 * 1000).rounded()), stopMs: stop)
     }
 }
 
