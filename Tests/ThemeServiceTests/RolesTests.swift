@@ -45,6 +45,19 @@ struct RolesTests {
         return nil
     }
 
+    /// Runs `body` with a workspace whose keys include `operator:ops`, its aggregator
+    /// started and answering snapshot requests, and a context for the test's sockets.
+    func withAggregator(_ body: (Workspace, Context) async throws -> Void) async throws {
+        let ws = try Workspace()
+        try CurveKeyFile.write(try CurveKeyPair.generate(), identity: "operator:ops", directory: ws.keys)
+        let aggregator = try ws.aggregator()
+        defer { aggregator.stop() }
+        let context = try Context()
+        defer { context.terminate() }
+        try eventually("the aggregator is up", within: 90) { try answered(ws, context, "operator.ops") }
+        try await body(ws, context)
+    }
+
     /// Whether a SUB with this key hears a heartbeat within 3 s.
     func hearsHeartbeat(_ ws: Workspace, _ context: Context, key stem: String) throws -> Bool {
         let sub = try context.socket(.sub)
@@ -71,68 +84,58 @@ struct RolesTests {
     @Test("every refused request on the snapshot channel gets SNAPSHOT_ERROR with its reason code")
     func snapshotErrors() async throws {
         try await bounded(150, "snapshot errors") {
-            let ws = try Workspace()
-            try CurveKeyFile.write(try CurveKeyPair.generate(), identity: "operator:ops", directory: ws.keys)
-            let aggregator = try ws.aggregator()
-            defer { aggregator.stop() }
-            let context = try Context()
-            defer { context.terminate() }
-            try eventually("the aggregator is up", within: 90) { try self.answered(ws, context, "operator.ops") }
-            let s = try self.dealer(ws, context, key: "operator.ops")
-            defer { s.close() }
-            // A good request first: the key works.
-            guard case .snapshotReply = try self.ask(s, .snapshotRequest(theme: "work")).payload else { Issue.record("no snapshot"); return }
-            // One frame: 1.0 dropped it without an answer.
-            #expect(self.refusal(try self.ask(s, [[1, 2, 3]]))?.0 == .frameCount)
-            var bad = Envelope(type: .snapshotRequest, sequence: 3, sentAt: 0).bytes
-            bad[0] = 0x58
-            #expect(self.refusal(try self.ask(s, [bad, []]))?.0 == .badMagic)
-            let hello = try self.ask(s, .hello(Hello(theme: "work", planVersion: 1, service: "x", lastSequence: 0)), id: 0)
-            #expect(self.refusal(hello)?.0 == .wrongDirection)
-            let typo = try self.ask(s, .snapshotRequest(theme: "wrk"), id: 9)
-            #expect(self.refusal(typo)?.0 == .unknownTheme)
-            #expect(self.refusal(typo)?.1.contains("did you mean `work`") == true)
-            #expect(typo.envelope.sequence == 9, "the error carries the request id")
-            #expect(self.refusal(try self.ask(s, .alertAck(document: "{not json")))?.0 == .badDocument)
-            let unknown = try self.ask(s, .alertAck(document: #"{"key":"milestone-lagging:nope","reason":"r"}"#))
-            #expect(self.refusal(unknown)?.0 == .unknownAlert)
-            let blank = try self.ask(s, .alertAck(document: #"{"key":"k","reason":"  "}"#))
-            #expect(self.refusal(blank)?.0 == .missingField)
+            try await self.withAggregator { ws, context in
+                let s = try self.dealer(ws, context, key: "operator.ops")
+                defer { s.close() }
+                // A good request first: the key works.
+                guard case .snapshotReply = try self.ask(s, .snapshotRequest(theme: "work")).payload else { Issue.record("no snapshot"); return }
+                // One frame: 1.0 dropped it without an answer.
+                #expect(self.refusal(try self.ask(s, [[1, 2, 3]]))?.0 == .frameCount)
+                var bad = Envelope(type: .snapshotRequest, sequence: 3, sentAt: 0).bytes
+                bad[0] = 0x58
+                #expect(self.refusal(try self.ask(s, [bad, []]))?.0 == .badMagic)
+                let hello = try self.ask(s, .hello(Hello(theme: "work", planVersion: 1, service: "x", lastSequence: 0)), id: 0)
+                #expect(self.refusal(hello)?.0 == .wrongDirection)
+                let typo = try self.ask(s, .snapshotRequest(theme: "wrk"), id: 9)
+                #expect(self.refusal(typo)?.0 == .unknownTheme)
+                #expect(self.refusal(typo)?.1.contains("did you mean `work`") == true)
+                #expect(typo.envelope.sequence == 9, "the error carries the request id")
+                #expect(self.refusal(try self.ask(s, .alertAck(document: "{not json")))?.0 == .badDocument)
+                let unknown = try self.ask(s, .alertAck(document: #"{"key":"milestone-lagging:nope","reason":"r"}"#))
+                #expect(self.refusal(unknown)?.0 == .unknownAlert)
+                let blank = try self.ask(s, .alertAck(document: #"{"key":"k","reason":"  "}"#))
+                #expect(self.refusal(blank)?.0 == .missingField)
+            }
         }
     }
 
     @Test("a theme key reads only its own theme's snapshot and may not acknowledge nor read the stream; an operator key may not publish")
     func roles() async throws {
         try await bounded(150, "roles") {
-            let ws = try Workspace()
-            try CurveKeyFile.write(try CurveKeyPair.generate(), identity: "operator:ops", directory: ws.keys)
-            let aggregator = try ws.aggregator()
-            defer { aggregator.stop() }
-            let context = try Context()
-            defer { context.terminate() }
-            try eventually("the aggregator is up", within: 90) { try self.answered(ws, context, "work") }
-            let work = try self.dealer(ws, context, key: "work")
-            defer { work.close() }
-            guard case .snapshotReply(let doc) = try self.ask(work, .snapshotRequest(theme: nil)).payload else {
-                Issue.record("a theme key gets its own theme's snapshot"); return
+            try await self.withAggregator { ws, context in
+                let work = try self.dealer(ws, context, key: "work")
+                defer { work.close() }
+                guard case .snapshotReply(let doc) = try self.ask(work, .snapshotRequest(theme: nil)).payload else {
+                    Issue.record("a theme key gets its own theme's snapshot"); return
+                }
+                let snap = try JSONDecoder().decode(StreamDocuments.Snapshot.self, from: Data(doc.utf8))
+                let plan = try PlanLoader.loadDefault(path: nil)
+                let index = PlanIndex(plan)
+                #expect(!snap.items.isEmpty && snap.items.allSatisfy { index.position(of: $0.item).map { index.theme(at: $0) } == "work" })
+                #expect(self.refusal(try self.ask(work, .snapshotRequest(theme: "safety")))?.0 == .notPermitted)
+                #expect(self.refusal(try self.ask(work, .alertAck(document: #"{"key":"k","reason":"r"}"#)))?.0 == .notPermitted)
+                // The stream: an operator's subscriber hears heartbeats, a theme key's nothing.
+                #expect(try self.hearsHeartbeat(ws, context, key: "operator.ops"))
+                #expect(try !self.hearsHeartbeat(ws, context, key: "work"))
+                // The ingest channel: an operator key's HELLO is never answered (its handshake is refused).
+                let ingest = try self.dealer(ws, context, key: "operator.ops", endpoint: ws.endpoint)
+                defer { ingest.close() }
+                try ingest.set(.receiveTimeout, .after(.seconds(2)))
+                #expect(throws: ZMQError.self) { try self.ask(ingest, .hello(Hello(theme: "work", planVersion: 1, service: "x", lastSequence: 0)), id: 0) }
+                let log = try String(contentsOfFile: ws.dir + "/aggregator.log", encoding: .utf8)
+                #expect(log.contains("identity work may not use this channel (ZAP domain koers-stream)"))
+                #expect(log.contains("identity operator:ops may not use this channel (ZAP domain koers-ingest)"))
             }
-            let snap = try JSONDecoder().decode(StreamDocuments.Snapshot.self, from: Data(doc.utf8))
-            let plan = try PlanLoader.loadDefault(path: nil)
-            let index = PlanIndex(plan)
-            #expect(!snap.items.isEmpty && snap.items.allSatisfy { index.position(of: $0.item).map { index.theme(at: $0) } == "work" })
-            #expect(self.refusal(try self.ask(work, .snapshotRequest(theme: "safety")))?.0 == .notPermitted)
-            #expect(self.refusal(try self.ask(work, .alertAck(document: #"{"key":"k","reason":"r"}"#)))?.0 == .notPermitted)
-            // The stream: an operator's subscriber hears heartbeats, a theme key's nothing.
-            #expect(try self.hearsHeartbeat(ws, context, key: "operator.ops"))
-            #expect(try !self.hearsHeartbeat(ws, context, key: "work"))
-            // The ingest channel: an operator key's HELLO is never answered (its handshake is refused).
-            let ingest = try self.dealer(ws, context, key: "operator.ops", endpoint: ws.endpoint)
-            defer { ingest.close() }
-            try ingest.set(.receiveTimeout, .after(.seconds(2)))
-            #expect(throws: ZMQError.self) { try self.ask(ingest, .hello(Hello(theme: "work", planVersion: 1, service: "x", lastSequence: 0)), id: 0) }
-            let log = try String(contentsOfFile: ws.dir + "/aggregator.log", encoding: .utf8)
-            #expect(log.contains("identity work may not use this channel (ZAP domain koers-stream)"))
-            #expect(log.contains("identity operator:ops may not use this channel (ZAP domain koers-ingest)"))
         }
     }
 

@@ -72,7 +72,7 @@ struct SchemaTests {
             try collect { kind, d in kind == "alert-transition" && d.contains(#""to":"resolved""#) && d.contains("resolvedBy") }
             let file = ws.dir + "/documents.jsonl"
             try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
-            let (status, out) = try run(["python3", repositoryRoot() + "/Tests/python/validate_documents.py", file])
+            let (status, out) = try runProgram("/usr/bin/env", ["python3", repositoryRoot() + "/Tests/python/validate_documents.py", file])
             #expect(status == 0, "\(out)")
             for schema in ["snapshot", "status-change", "alert-transition", "stream-heartbeat", "alert-ack", "alert-ack-reply"] {
                 #expect(out.contains(schema), "no \(schema) document was checked: \(out)")
@@ -93,7 +93,7 @@ struct SpecClientTests {
             let context = try Context()
             defer { context.terminate() }
             try eventually("the aggregator is up", within: 90) { try RolesTests().answered(ws, context, "operator.spec") }
-            let (status, out) = try run(["python3", repositoryRoot() + "/Tests/python/spec_client.py", ws.keys, ws.endpoint,
+            let (status, out) = try runProgram("/usr/bin/env", ["python3", repositoryRoot() + "/Tests/python/spec_client.py", ws.keys, ws.endpoint,
                                          ws.streamEndpoint, ws.snapshotEndpoint])
             #expect(status == 0, "\(out)")
             #expect(out.contains("spec client: ok"), "\(out)")
@@ -106,18 +106,4 @@ struct SpecClientTests {
 /// The repository's root, from this file's place in it.
 func repositoryRoot() -> String {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-}
-
-/// Runs a program found on the PATH to its end: (exit status, stdout + stderr).
-func run(_ args: [String]) throws -> (Int32, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = args
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = pipe
-    try p.run()
-    let out = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: out, as: UTF8.self))
 }

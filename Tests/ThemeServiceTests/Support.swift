@@ -69,9 +69,12 @@ final class Workspace: @unchecked Sendable {
 }
 
 /// Runs `koers` to its end: its exit status and everything it printed.
-func runKoers(_ args: [String]) throws -> (Int32, String) {
+func runKoers(_ args: [String]) throws -> (Int32, String) { try runProgram(try koersBinary(), args) }
+
+/// Runs a program to its end: its exit status and everything it printed.
+func runProgram(_ path: String, _ args: [String]) throws -> (Int32, String) {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: try koersBinary())
+    p.executableURL = URL(fileURLWithPath: path)
     p.arguments = args
     let pipe = Pipe()
     p.standardOutput = pipe
