@@ -27,11 +27,11 @@ enum AggregatorBench {
         init(koers: String) throws {
             self.koers = koers
             dir = NSTemporaryDirectory() + "koers-bench-\(UUID().uuidString.prefix(8))"
-            for name in ["aggregator", "operator"] + AggregatorBench.themes {
+            for name in ["aggregator", "operator:bench"] + AggregatorBench.themes {
                 try CurveKeyFile.write(try CurveKeyPair.generate(), identity: name, directory: dir + "/keys")
             }
             serverKey = try CurveKeyFile.read(dir + "/keys/aggregator.key").publicKey
-            operatorKeys = try CurveKeyFile.read(dir + "/keys/operator.key_secret").keyPair!
+            operatorKeys = try CurveKeyFile.read(dir + "/keys/operator.bench.key_secret").keyPair!
             ingest = "tcp://127.0.0.1:\(try ZeroMQ.unusedLoopbackPort())"
             stream = "tcp://127.0.0.1:\(try ZeroMQ.unusedLoopbackPort())"
             snapshot = "tcp://127.0.0.1:\(try ZeroMQ.unusedLoopbackPort())"
