@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 //
 // Koers — a progress monitor for the Nationaal Programma Heerlen-Noord.
 // The module layout is described in docs/architecture.md.
@@ -19,6 +19,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        // The operators' world: the HTTP server, /metrics, and hashes for tokens and webhook signatures.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.20.0", traits: []),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         // libzmq from Debian's libzmq3-dev. `link "zmq"` in the module map rather than
@@ -82,11 +87,40 @@ let package = Package(
             name: "Status",
             dependencies: ["Plan"]
         ),
+        // What the parts around the aggregator see of it: its numbered stream (live, from
+        // the aggregator's own publisher) and its snapshots, and the one way to write
+        // (acknowledge). The HTTP server and the notifiers import this, never Aggregator.
+        .target(
+            name: "Feed",
+            dependencies: ["StreamProtocol", "Status", "Plan", "Wire"]
+        ),
+        // Metric names and help texts, the Prometheus registry, and the gauges that
+        // follow the stream (items by state, alerts, progress against the path).
+        .target(
+            name: "Telemetry",
+            dependencies: [
+                "Feed", "StreamProtocol", "Status", "Plan",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        // The aggregator's HTTP server (Hummingbird): /metrics, /healthz, /readyz, the
+        // JSON API under /api/v1 with its Server-Sent Events stream.
+        .target(
+            name: "HTTPServer",
+            dependencies: [
+                "Feed", "Telemetry", "StreamProtocol", "History", "Status", "Plan",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The aggregator: ingest pipeline, report store.
         .target(
             name: "Aggregator",
             dependencies: [
-                "ZeroMQ", "Plan", "Wire", "Status", "StreamProtocol", "History",
+                "ZeroMQ", "Plan", "Wire", "Status", "StreamProtocol", "History", "Feed",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for binding the report rows on the ingest path directly.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -126,6 +160,7 @@ let package = Package(
                 "StreamProtocol",
                 "History",
                 "Demo",
+                "Feed", "Telemetry", "HTTPServer",
                 "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

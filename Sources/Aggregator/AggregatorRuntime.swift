@@ -1,3 +1,5 @@
+import CoreMetrics
+import Feed
 import Foundation
 import Logging
 import Plan
@@ -18,8 +20,16 @@ public final class AggregatorRuntime: Sendable {
     public let logger: Logger
     /// Who may do what (roles); its operator scopes change on a key reload.
     public let access: Access
+    /// The numbered stream in-process; ``publisherFeed`` is the ZeroMQ publisher's
+    /// subscription, made before the keeper's first start-up alert.
+    public let hub: StreamHub
+    let publisherFeed: StreamHub.Subscription
+    /// Where the ingest path and the stream count what they do (swift-metrics; the
+    /// HTTP server's Prometheus registry in `koers aggregator run`, nothing in tests).
+    public let metrics: AggregatorMetrics
 
-    public init(configuration c: AggregatorConfiguration, clock: any KoersClock = SystemClock(), logger: Logger) throws {
+    public init(configuration c: AggregatorConfiguration, clock: any KoersClock = SystemClock(), logger: Logger,
+                metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance) throws {
         configuration = c
         self.clock = clock
         self.logger = logger
@@ -37,7 +47,10 @@ public final class AggregatorRuntime: Sendable {
         store = try ReportStore(path: c.storePath)
         let started = ContinuousClock.now
         index = PlanIndex(c.plan)
-        keeper = try StatusKeeper(index: index, store: store, clock: clock, logger: logger, silenceGraceMs: c.silenceGraceMs)
+        hub = StreamHub(lastSequence: try store.lastStreamSequence())
+        publisherFeed = hub.subscribe()
+        metrics = AggregatorMetrics(factory: metricsFactory, themes: Set(c.plan.themes.map(\.id)))
+        keeper = try StatusKeeper(index: index, store: store, hub: hub, clock: clock, logger: logger, silenceGraceMs: c.silenceGraceMs)
         logger.info("status rebuilt from the store", metadata: ["seconds": "\(ContinuousClock.now - started)"])
         try store.startCheckpoints(every: c.checkpointInterval)
     }
@@ -61,6 +74,7 @@ public final class AggregatorRuntime: Sendable {
 
     /// Ends the runtime after the services stopped: authenticator, then context.
     public func shutdown() async {
+        hub.finish()
         store.stopCheckpoints()
         if let zap = authenticator { try? await zap.stop() }
         context.terminate()

@@ -19,7 +19,7 @@ public final class IngestService: Service, Sendable {
     }
 
     func serve() async throws {
-        let c = runtime.configuration, store = runtime.store, logger = runtime.logger, clock = runtime.clock
+        let c = runtime.configuration, store = runtime.store, logger = runtime.logger, clock = runtime.clock, metrics = runtime.metrics
         var stage = IngestStage(index: runtime.index, planVersion: c.planVersion, plain: c.plain, settledThrough: try store.settledThrough())
         if c.plain {
             logger.critical("PLAIN MODE: the ingest channel accepts unencrypted, unauthenticated reports; never use this outside a test")
@@ -37,11 +37,12 @@ public final class IngestService: Service, Sendable {
         try router.set(.heartbeatTimeout, .seconds(6))
         let monitor = try SocketMonitor(router)
         let dropped = Atomic<Int>(0)
-        let watcher = Task { [logger] in
+        let watcher = Task { [logger, metrics] in
             do {
                 for try await e in monitor.events {
                     guard case .disconnected(let peer) = e else { continue }
                     let n = dropped.add(1, ordering: .relaxed).newValue
+                    metrics.connectionDropped()
                     logger.info("ingest connection dropped", metadata: [
                         "endpoint": "\(peer)", "dropped_since_start": "\(n)",
                         "why": "the peer went away or missed heartbeats, or sent a frame over \(Self.maxMessageSize) bytes (ZMQ_MAXMSGSIZE)"])
@@ -56,7 +57,7 @@ public final class IngestService: Service, Sendable {
         var iterator = socket.messages.makeAsyncIterator()
         do {
             while let batch = try await iterator.nextBatch(max: c.batchLimit) {
-                let now = clock.now()
+                let now = clock.now(), receivedAt = ContinuousClock.now
                 var outcome = stage.process(batch, now: now)
                 // Resends: harmless ones are acknowledged again, conflicting ones refused.
                 // A stored one is answered with an ACK through its own sequence (true: all
@@ -66,6 +67,7 @@ public final class IngestService: Service, Sendable {
                 for r in outcome.resends {
                     let earlier = try store.earlier(publisher: r.publisher, sequence: r.sequence)
                     if let earlier, earlier.payload != r.payload {
+                        outcome.refused[.init(theme: r.publisher, code: .sequenceConflict), default: 0] += 1
                         outcome.replies.append((r.routingID, .nack(Nack(refusedSequence: r.sequence, reason: .sequenceConflict,
                                                                          detail: "sequence \(r.sequence) was stored with a different payload"))))
                     } else if let refusal = earlier?.refusal {
@@ -79,8 +81,13 @@ public final class IngestService: Service, Sendable {
                 if !outcome.reports.isEmpty || !outcome.refusals.isEmpty || !heard.isEmpty {
                     var levels: [String: UInt64] = [:]
                     for p in outcome.advanced.keys { levels[p] = stage.settledThrough[p] }
-                    try await runtime.keeper.apply(reports: outcome.reports, refusals: outcome.refusals, acked: levels, heard: heard, at: now)
+                    let took = try await runtime.keeper.apply(reports: outcome.reports, refusals: outcome.refusals, acked: levels, heard: heard, at: now,
+                                                   receivedAt: receivedAt)
+                    if took > .zero { metrics.committed(in: took) }
                 }
+                var stored: [String: Int] = [:]
+                for r in outcome.reports { stored[r.publisher, default: 0] += 1 }
+                metrics.batch(messages: batch.count, received: outcome.received, stored: stored, refused: outcome.refused)
                 for (routing, payload) in outcome.replies {
                     let (e, p) = codec.encode(WireMessage(payload, sequence: 0, sentAt: now))
                     try await socket.send(Message([routing, Frame(e), Frame(p)]))

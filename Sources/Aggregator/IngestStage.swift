@@ -41,6 +41,16 @@ public struct IngestStage: Sendable {
         public var resends: [(routingID: Frame, publisher: String, sequence: UInt64, payload: [UInt8])] = []
         /// Heartbeats and hellos seen: publisher → (last sequence, outbox depth).
         public var liveness: [String: (lastSequence: UInt64, outboxDepth: UInt64?)] = [:]
+        /// Reports received (resends included), by the identity they came with or claimed.
+        public var received: [String: Int] = [:]
+        /// Messages refused, by identity (nil: none known) and reason.
+        public var refused: [RefusalKey: Int] = [:]
+    }
+
+    /// Who was refused, and why: a metric's labels.
+    public struct RefusalKey: Hashable, Sendable {
+        public var theme: String?
+        public var code: ReasonCode
     }
 
     /// Decides one batch.
@@ -50,11 +60,14 @@ public struct IngestStage: Sendable {
         return out
     }
 
-    mutating func refuse(_ code: ReasonCode) { refusalCounts[code, default: 0] += 1 }
+    mutating func refuse(_ code: ReasonCode, by theme: String?, into out: inout Outcome) {
+        refusalCounts[code, default: 0] += 1
+        out.refused[RefusalKey(theme: theme, code: code), default: 0] += 1
+    }
 
     mutating func process(_ m: Message, now: Int64, into out: inout Outcome) {
         guard m.count == 3 else {
-            refuse(.frameCount)
+            refuse(.frameCount, by: nil, into: &out)
             if m.count >= 1 {
                 out.replies.append((m[0], .nack(Nack(refusedSequence: 0, reason: .frameCount,
                                                       detail: "expected 2 frames (envelope, payload), got \(m.count - 1)"))))
@@ -65,7 +78,7 @@ public struct IngestStage: Sendable {
         let identity = m[1].userID
         if identity == nil && !plain {
             // Cannot happen with a CURVE server and a ZAP handler; refuse rather than trust.
-            refuse(.identityMismatch)
+            refuse(.identityMismatch, by: nil, into: &out)
             out.replies.append((routing, .nack(Nack(refusedSequence: 0, reason: .identityMismatch, detail: "the connection is not authenticated"))))
             return
         }
@@ -75,12 +88,13 @@ public struct IngestStage: Sendable {
         do throws(WireError) {
             envelope = try m[1].withUnsafeBytes { (b: UnsafeRawBufferPointer) throws(WireError) in try Envelope(decoding: b) }
         } catch {
-            refuse(error.code)
+            refuse(error.code, by: identity ?? Self.themeGuess(payloadBytes), into: &out)
             out.replies.append((routing, .nack(Nack(refusedSequence: 0, reason: error.code, detail: error.description))))
             return
         }
         let isReport = envelope.type == .milestoneProgress || envelope.type == .indicatorMeasurement
         let claimed = identity ?? Self.themeGuess(payloadBytes) ?? "?"
+        if isReport { out.received[claimed, default: 0] += 1 }
         if isReport && envelope.sequence > 0 {
             let level = settledThrough[claimed] ?? 0
             if envelope.sequence <= level {
@@ -88,7 +102,7 @@ public struct IngestStage: Sendable {
                 return
             }
             if envelope.sequence > level + 1 {
-                refuse(.sequenceGap)
+                refuse(.sequenceGap, by: claimed, into: &out)
                 out.replies.append((routing, .nack(Nack(refusedSequence: envelope.sequence, reason: .sequenceGap,
                                                          detail: "expected sequence \(level + 1), got \(envelope.sequence); resend from \(level + 1)"))))
                 return
@@ -104,7 +118,7 @@ public struct IngestStage: Sendable {
             }
             try validator.check(decoded.payload, identity: identity)
         } catch {
-            refuse(error.code)
+            refuse(error.code, by: claimed, into: &out)
             if isReport && envelope.sequence > 0 && !error.code.isFinal {
                 // Not settled (`211 future_timestamp`: the clocks disagree): nothing is
                 // stored and the level stays, so the same report is taken once the clocks

@@ -1,3 +1,4 @@
+import Feed
 import Foundation
 import GRDB
 import GRDBSQLite
@@ -206,20 +207,26 @@ public final class ReportStore: Sendable {
         /// For an alert transition: the alert's key, and the alert's document while it is
         /// open (nil once resolved); kept in `open_alerts` for restarts.
         public var alert: (key: String, openDocument: String?)?
+        /// The document as a value, for the parts that follow the stream in-process.
+        public var content: FeedDocument.Content?
+        /// When the report that caused it was received.
+        public var receivedAt: ContinuousClock.Instant?
 
-        /// The message without what only the store needs, to hold until it is published.
-        public var forPublishing: StreamRecord {
-            var r = self
-            r.alert = nil
-            return r
+        /// The message as the stream's subscribers receive it, without what only the store needs.
+        public var forPublishing: FeedDocument {
+            FeedDocument(sequence: sequence, kind: type == .statusChange ? .statusChange : .alertTransition, topic: topic,
+                         json: document, content: content, receivedAt: receivedAt)
         }
 
-        public init(sequence: UInt64, type: MessageType, topic: String, document: String, alert: (key: String, openDocument: String?)? = nil) {
+        public init(sequence: UInt64, type: MessageType, topic: String, document: String, alert: (key: String, openDocument: String?)? = nil,
+                    content: FeedDocument.Content? = nil, receivedAt: ContinuousClock.Instant? = nil) {
             self.sequence = sequence
             self.type = type
             self.topic = topic
             self.document = document
             self.alert = alert
+            self.content = content
+            self.receivedAt = receivedAt
         }
     }
 

@@ -1,3 +1,4 @@
+import Feed
 import Foundation
 import Plan
 import Status
@@ -65,50 +66,22 @@ struct SnapshotResponder: Sendable {
         return (routing, snap.sequence, .snapshotReply(document: StreamDocuments.encode(snap)))
     }
 
-    /// Why an acknowledgement was refused.
-    struct Refused: Error { var code: ReasonCode; var message: String }
-
-    func acknowledge(_ doc: String, role: Access.Role) async -> Result<String, Refused> {
+    func acknowledge(_ doc: String, role: Access.Role) async -> Result<String, AckRefusal> {
         let identity: String
         var scope: Set<String>?
         switch role {
         case .theme(let t):
-            return .failure(Refused(code: .notPermitted, message: "the key of theme \(t) may not acknowledge alerts; use an operator key (koers keys generate operator:NAME)"))
+            return .failure(AckRefusal(code: .notPermitted, message: "the key of theme \(t) may not acknowledge alerts; use an operator key (koers keys generate operator:NAME)"))
         case .operator(let name, let themes):
             identity = "operator:\(name)"
             scope = themes
         case .unauthenticated:
             identity = "operator"
         }
-        guard let req = try? JSONDecoder().decode(StreamDocuments.AckRequest.self, from: Data(doc.utf8)) else {
-            return .failure(Refused(code: .badDocument, message: #"the document must be {"key": …, "reason": …, "by": … or null, "until": "YYYY-MM-DD" or null}"#))
+        guard let req = try? StreamDocuments.decode(StreamDocuments.AckRequest.self, from: doc) else {
+            return .failure(AckRefusal(code: .badDocument, message: #"the document must be {"key": …, "reason": …, "by": … or null, "until": "YYYY-MM-DD" or null}"#))
         }
-        guard !req.reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-            return .failure(Refused(code: .missingField, message: "an acknowledgement needs a reason"))
-        }
-        var until: PlanDate?
-        if let u = req.until {
-            guard let d = PlanDate(iso: u) else { return .failure(Refused(code: .badDate, message: "until `\(u)` is not a YYYY-MM-DD date")) }
-            until = d
-        }
-        let today = await keeper.today
-        if let until, until < today {
-            return .failure(Refused(code: .outOfRange, message: "until \(until.iso) is before the aggregator's date \(today.iso); give a later date, or none to hold it until it resolves"))
-        }
-        let alert = await keeper.openAlert(req.key)
-        if let alert, alert.state != .firing && alert.state != .acknowledged {
-            return .failure(Refused(code: .notFiring, message: "alert `\(req.key)` is \(alert.state.rawValue); only a firing alert can be acknowledged"))
-        }
-        if let scope, let alert, !scope.contains(alert.theme ?? "programme") {
-            return .failure(Refused(code: .notPermitted, message: "\(identity) may acknowledge alerts of \(scope.sorted().joined(separator: ", ")) only; `\(req.key)` is \(alert.theme ?? "the programme")'s"))
-        }
-        do {
-            switch try await keeper.acknowledge(key: req.key, identity: identity, person: req.by, reason: req.reason, until: until) {
-            case .success: return .success(StreamDocuments.encode(StreamDocuments.AckReply(ok: true)))
-            case .failure(let e): return .failure(Refused(code: alert == nil ? .unknownAlert : .notFiring, message: e.message))
-            }
-        } catch {
-            return .failure(Refused(code: .storageUnavailable, message: "the acknowledgement could not be stored: \(error)"))
-        }
+        return await Acknowledger(keeper: keeper).acknowledge(req, identity: identity, scope: scope)
+            .map { StreamDocuments.encode(StreamDocuments.AckReply(ok: true)) }
     }
 }

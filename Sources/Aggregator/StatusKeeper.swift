@@ -1,3 +1,4 @@
+import Feed
 import Foundation
 import Logging
 import Plan
@@ -18,9 +19,8 @@ public actor StatusKeeper {
     public private(set) var sequence: UInt64
     /// Each topic's latest stream sequence: the `previous` of its next message.
     public private(set) var topics: [String: UInt64]
-    let events: AsyncStream<StreamEvent>.Continuation
-    /// The stream, in sequence order, for the publisher.
-    public nonisolated let stream: AsyncStream<StreamEvent>
+    /// The stream, in sequence order, for its subscribers (the ZeroMQ publisher first).
+    public nonisolated let hub: StreamHub
 
     /// One message for the operators' stream.
     public typealias StreamEvent = ReportStore.StreamRecord
@@ -28,11 +28,14 @@ public actor StatusKeeper {
     /// Rebuilds the state from the store: each item's first and latest observation (the
     /// `items` table, one row per item) evaluated as of the clock's date, open alerts
     /// restored as last stored (so nothing is announced twice).
-    public init(plan: Plan, store: ReportStore, clock: any KoersClock, logger: Logger, silenceGraceMs: Int64 = 0) throws {
-        try self.init(index: PlanIndex(plan), store: store, clock: clock, logger: logger, silenceGraceMs: silenceGraceMs)
+    ///
+    /// The keeper publishes through `hub` from its first start-up alert on: subscribe
+    /// before making the keeper to receive them.
+    public init(plan: Plan, store: ReportStore, hub: StreamHub, clock: any KoersClock, logger: Logger, silenceGraceMs: Int64 = 0) throws {
+        try self.init(index: PlanIndex(plan), store: store, hub: hub, clock: clock, logger: logger, silenceGraceMs: silenceGraceMs)
     }
 
-    public init(index: PlanIndex, store: ReportStore, clock: any KoersClock, logger: Logger, silenceGraceMs: Int64 = 0) throws {
+    public init(index: PlanIndex, store: ReportStore, hub: StreamHub, clock: any KoersClock, logger: Logger, silenceGraceMs: Int64 = 0) throws {
         let today = PlanDate(daysSinceEpoch: Int(clock.now() / 86_400_000))
         var engine = StatusEngine(index: index, today: today, observations: try store.itemObservations())
         engine.silenceGraceMs = silenceGraceMs
@@ -48,7 +51,7 @@ public actor StatusKeeper {
         self.logger = logger
         self.sequence = try store.lastStreamSequence()
         self.topics = try store.lastTopicSequences()
-        (stream, events) = AsyncStream.makeStream(of: StreamEvent.self, bufferingPolicy: .unbounded)
+        self.hub = hub
         // Alerts for what already holds at start (an item overdue before any report
         // arrives); restored open alerts are kept, not announced again. In chunks: a
         // large plan's first start raises an alert per item, and holding all their
@@ -68,7 +71,7 @@ public actor StatusKeeper {
                 out.append(Self.event(t, sequence: sequence, previous: topics.updateValue(sequence, forKey: topic) ?? 0))
             }
             try store.appendStream(out, at: clock.now())
-            for e in out { events.yield(e.forPublishing) }
+            hub.publish(out.lazy.map(\.forPublishing))
             start += 5_000
         } while start < all.count
     }
@@ -79,19 +82,27 @@ public actor StatusKeeper {
     ///
     /// If the commit fails the engine has moved past the store; the error ends the
     /// aggregator, and a restart rebuilds the status from what was stored.
+    ///
+    /// - Returns: how long the transaction took (zero when there was nothing to store).
+    @discardableResult
     public func apply(reports: [ReportStore.StoredReport], refusals: [ReportStore.Refusal] = [], acked: [String: UInt64] = [:],
-                      heard: [String], at ms: Int64) throws {
+                      heard: [String], at ms: Int64, receivedAt: ContinuousClock.Instant? = nil) throws -> Duration {
         var changes: [StatusEngine.Change] = []
         changes += engine.advance(to: PlanDate(daysSinceEpoch: Int(ms / 86_400_000)), nowMs: ms)
         for p in Set(heard) { changes += engine.heard(theme: p, at: ms) }
         changes += engine.record(reports.map { ($0.item, StatusModel.Observation(value: $0.value, date: PlanDate(iso: $0.date)!, publisher: $0.publisher)) })
         let transitions = alerts.itemsChanged(changes, engine: engine) + alerts.daily(engine: engine)
         guard !reports.isEmpty || !refusals.isEmpty || !acked.isEmpty else {
-            return try publish(changes: changes, transitions: transitions)
+            try publish(changes: changes, transitions: transitions)
+            return .zero
         }
-        let events = numbered(changes: changes, transitions: transitions)
+        var events = numbered(changes: changes, transitions: transitions)
+        if let receivedAt { for i in events.indices { events[i].receivedAt = receivedAt } }
+        let started = ContinuousClock.now
         try store.commit(reports: reports, refusals: refusals, acked: acked, stream: events, at: clock.now())
-        for e in events { self.events.yield(e.forPublishing) }
+        let took = ContinuousClock.now - started
+        hub.publish(events.lazy.map(\.forPublishing))
+        return took
     }
 
     /// The passage of time: scheduled re-evaluation, liveness, alert promotion.
@@ -114,7 +125,7 @@ public actor StatusKeeper {
             let out = numbered(changes: [], transitions: [t])
             try store.appendAcknowledgement(.init(alert: key, identity: identity, by: person, reason: reason, until: until?.iso, date: engine.today.iso),
                                             stream: out, at: clock.now())
-            for e in out { events.yield(e.forPublishing) }
+            hub.publish(out.lazy.map(\.forPublishing))
             return .success(t)
         } catch let e as AlertError {
             return .failure(e)
@@ -135,7 +146,7 @@ public actor StatusKeeper {
         let out = numbered(changes: changes, transitions: transitions)
         guard !out.isEmpty else { return }
         try store.appendStream(out, at: clock.now())
-        for e in out { events.yield(e.forPublishing) }
+        hub.publish(out.lazy.map(\.forPublishing))
     }
 
     /// Numbers changes and transitions as stream messages (changes first).
@@ -151,7 +162,8 @@ public actor StatusKeeper {
             let doc = StreamDocuments.StatusChange(sequence: sequence, date: engine.today, item: c.item, from: c.from, to: c.to.state,
                                                    why: c.to.evidence.summary, evidence: c.to.evidence, progress: c.to.progress,
                                                    topic: topic, previous: previous)
-            out.append(StreamEvent(sequence: sequence, type: .statusChange, topic: topic, document: StreamDocuments.encode(doc)))
+            out.append(StreamEvent(sequence: sequence, type: .statusChange, topic: topic, document: StreamDocuments.encode(doc),
+                                   content: .statusChange(doc)))
         }
         for t in transitions {
             sequence += 1
@@ -170,13 +182,17 @@ public actor StatusKeeper {
                                                           topic: topic, previous: previous)
         let alert = StreamDocuments.encode(t.alert)
         return StreamEvent(sequence: sequence, type: .alertTransition, topic: topic,
-                           document: StreamDocuments.encode(doc, alertJSON: alert), alert: (t.key, t.to == .resolved ? nil : alert))
+                           document: StreamDocuments.encode(doc, alertJSON: alert), alert: (t.key, t.to == .resolved ? nil : alert),
+                           content: .alertTransition(doc))
     }
 
     /// The current state, and the sequence it holds at.
     public func snapshot(theme: String?) -> StreamDocuments.Snapshot {
         StreamDocuments.Snapshot(engine: engine, alerts: alerts.openAlerts, sequence: sequence, theme: theme, topics: topics)
     }
+
+    /// When each theme was last heard from, in the aggregator's clock (ms).
+    public func lastHeard() -> [String: Int64] { engine.lastHeard }
 
     /// What a stream heartbeat says: the last sequence, and each topic's.
     public func heartbeat() -> StreamDocuments.Heartbeat { StreamDocuments.Heartbeat(sequence: sequence, topics: topics) }

@@ -20,7 +20,7 @@ public final class StreamService: Service, Sendable {
     }
 
     func serve() async throws {
-        let c = runtime.configuration, logger = runtime.logger, keeper = runtime.keeper, clock = runtime.clock
+        let c = runtime.configuration, logger = runtime.logger, keeper = runtime.keeper, clock = runtime.clock, metrics = runtime.metrics
         let pubSocket = try runtime.serverSocket(.pub, for: .stream)
         try pubSocket.set(.sendHighWaterMark, 100_000)
         try pubSocket.set(.linger, .milliseconds(200))
@@ -40,12 +40,14 @@ public final class StreamService: Service, Sendable {
         await withThrowingTaskGroup(of: Void.self) { group in
             // Publisher: the keeper's events, in order.
             group.addTask {
-                for await e in keeper.stream {
-                    let env = Envelope(type: e.type, sequence: e.sequence, sentAt: clock.now())
-                    let payload = codec.encodePayload(e.type == .statusChange ? .statusChange(document: e.document) : .alertTransition(document: e.document))
+                for await e in self.runtime.publisherFeed.documents {
+                    let type: MessageType = e.kind == .statusChange ? .statusChange : .alertTransition
+                    let env = Envelope(type: type, sequence: e.sequence, sentAt: clock.now())
+                    let payload = codec.encodePayload(type == .statusChange ? .statusChange(document: e.json) : .alertTransition(document: e.json))
                     try await pub.send(Message([Frame(e.topic), Frame(env.bytes), Frame(payload)]))
                     lastPublish.touch()
                     published.add(1)
+                    metrics.published(e)
                 }
             }
             // Heartbeats while quiet, and the clock's ticks.

@@ -89,6 +89,11 @@ public enum StreamDocuments {
     public static func encode<T: Encodable>(_ value: T) -> String {
         String(decoding: (try? encoder.encode(value)) ?? Data("{}".utf8), as: UTF8.self)
     }
+
+    /// Parses one document from its JSON text.
+    public static func decode<T: Decodable>(_ type: T.Type, from json: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(json.utf8))
+    }
 }
 
 // MARK: - Acknowledgements

@@ -1,0 +1,97 @@
+import Synchronization
+
+/// The aggregator's numbered stream, fanned out in-process: the ZeroMQ publisher, the
+/// metrics, the Server-Sent Events clients and the notifiers each subscribe and each
+/// receive every document in sequence order from the moment they subscribed.
+///
+/// A subscriber with a limit that falls that many documents behind is ended rather than
+/// left to hold memory: its stream finishes with ``Subscription/overflowed`` set, and it
+/// resumes from the stored stream (`docs/architecture.md`, "The feed").
+public final class StreamHub: Sendable {
+
+    struct State {
+        var next = 0
+        var subscribers: [Int: (continuation: AsyncStream<FeedDocument>.Continuation, flag: OverflowFlag?)] = [:]
+        var last: UInt64
+    }
+
+    private let state: Mutex<State>
+
+    /// - Parameter lastSequence: the stream's last sequence when the hub starts.
+    public init(lastSequence: UInt64 = 0) { state = Mutex(State(last: lastSequence)) }
+
+    /// One subscriber's documents.
+    public struct Subscription: Sendable {
+        /// The documents published after ``startsAfter``, in order.
+        public let documents: AsyncStream<FeedDocument>
+        /// The stream's last sequence when this subscription began: every later
+        /// document is in ``documents`` (unless it overflowed).
+        public let startsAfter: UInt64
+        let flag: OverflowFlag?
+        /// Whether the stream ended because the subscriber fell too far behind.
+        public var overflowed: Bool { flag?.isSet ?? false }
+    }
+
+    /// Subscribes to every document published from now on.
+    ///
+    /// - Parameter limit: the most documents held for this subscriber before it is
+    ///   ended (nil: no limit, for subscribers that keep up by design).
+    public func subscribe(limit: Int? = nil) -> Subscription {
+        let flag = limit.map { _ in OverflowFlag() }
+        let (stream, continuation) = AsyncStream.makeStream(of: FeedDocument.self,
+                                                            bufferingPolicy: limit.map { .bufferingOldest($0) } ?? .unbounded)
+        let (id, last) = state.withLock { s in
+            s.next += 1
+            s.subscribers[s.next] = (continuation, flag)
+            return (s.next, s.last)
+        }
+        continuation.onTermination = { [weak self] _ in self?.remove(id) }
+        return Subscription(documents: stream, startsAfter: last, flag: flag)
+    }
+
+    /// Publishes documents, in sequence order, to every subscriber.
+    public func publish(_ documents: some Sequence<FeedDocument>) {
+        // Yielding under the lock keeps every subscriber's order the publish order.
+        // An overflowed subscriber is finished after the lock is released: finishing
+        // runs its termination handler, which takes the lock.
+        let behind = state.withLock { s in
+            var behind: [AsyncStream<FeedDocument>.Continuation] = []
+            for d in documents {
+                s.last = d.sequence
+                for (id, sub) in s.subscribers {
+                    if case .dropped = sub.continuation.yield(d) {
+                        sub.flag?.set()
+                        behind.append(sub.continuation)
+                        s.subscribers[id] = nil
+                    }
+                }
+            }
+            return behind
+        }
+        for c in behind { c.finish() }
+    }
+
+    /// The last sequence published.
+    public var lastSequence: UInt64 { state.withLock { $0.last } }
+
+    /// How many subscribe now.
+    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+
+    /// Ends every subscription (the aggregator is stopping).
+    public func finish() {
+        let all = state.withLock { s in
+            defer { s.subscribers = [:] }
+            return Array(s.subscribers.values)
+        }
+        for sub in all { sub.continuation.finish() }
+    }
+
+    private func remove(_ id: Int) { _ = state.withLock { $0.subscribers.removeValue(forKey: id) } }
+}
+
+/// Set once when a limited subscriber is ended for falling behind.
+final class OverflowFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
+}

@@ -1,0 +1,2 @@
+import Feed
+import Hummingbird
