@@ -111,6 +111,8 @@ let package = Package(
             dependencies: [
                 "Feed", "Telemetry", "StreamProtocol", "History", "Status", "Plan",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -161,6 +163,7 @@ let package = Package(
                 "History",
                 "Demo",
                 "Feed", "Telemetry", "HTTPServer",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -1,4 +1,8 @@
 import Aggregator
+import Feed
+import HTTPServer
+import Prometheus
+import Telemetry
 import History
 import StreamProtocol
 import ArgumentParser
@@ -38,6 +42,12 @@ struct AggregatorCommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Accept unencrypted, unauthenticated reports. For tests only; logged loudly.")
         var plain = false
 
+        @Option(name: .long, help: "The HTTP server's address (/metrics, /healthz, /readyz, /api/v1): HOST:PORT, or `none`. Beyond loopback, reads need an operator's token too.")
+        var http: String = "127.0.0.1:7480"
+
+        @Flag(name: .customLong("no-item-metrics"), help: "Leave the per-item series (progress against the path) out of /metrics: for plans of many thousands of items.")
+        var noItemMetrics = false
+
         @OptionGroup var clock: ClockOptions
 
         @Option(name: .long, help: ArgumentHelp("Days a theme may be quiet beyond its heartbeat cadence (compressed clocks).", visibility: .hidden))
@@ -45,6 +55,10 @@ struct AggregatorCommand: AsyncParsableCommand {
 
         @Option(name: .long, help: ArgumentHelp("Seconds between time-driven re-evaluations.", visibility: .hidden))
         var tick: Double = 0.2
+
+        func validate() throws {
+            do { _ = try HTTPConfiguration.parse(http) } catch { throw ValidationError("--http \(error)") }
+        }
 
         func run() async throws {
             let logger = bootstrapLogging()
@@ -68,7 +82,17 @@ struct AggregatorCommand: AsyncParsableCommand {
                 config.trustedKeys = trust.keys
                 config.operatorScopes = trust.scopes
             }
-            let runtime = try AggregatorRuntime(configuration: config, clock: clock.make(), logger: logger)
+            // One Prometheus registry for everything /metrics shows; the ingest path counts
+            // into it through swift-metrics.
+            let registry = PrometheusCollectorRegistry()
+            let runtime = try AggregatorRuntime(configuration: config, clock: clock.make(), logger: logger,
+                                                metricsFactory: CatalogMetricsFactory(registry: registry))
+            let feed = AggregatorFeed(runtime: runtime)
+            var around: [any Service] = []
+            if var httpConfig = try HTTPConfiguration.parse(http) {
+                httpConfig.itemMetrics = !noItemMetrics
+                around += KoersHTTPServer(feed: feed, configuration: httpConfig, registry: registry, logger: logger).services()
+            }
             ProcessMemory.releaseFreed()
             logger.debug("status rebuilt", metadata: ["rss_mb": "\(ProcessMemory.residentMegabytes())"])
             let reloader = TrustReloader(runtime: runtime, directory: common.keys, plan: plan, logger: logger)
@@ -77,7 +101,7 @@ struct AggregatorCommand: AsyncParsableCommand {
             // and SIGUSR2 are logged and ignored. None of them kills the aggregator mid-write.
             let group = ServiceGroup(configuration: .init(services: [.init(service: IngestService(runtime: runtime)),
                                                                      .init(service: StreamService(runtime: runtime)),
-                                                                     .init(service: reloader)],
+                                                                     .init(service: reloader)] + around.map { .init(service: $0) },
                                                           gracefulShutdownSignals: [.sigterm, .sigint, .sigquit], logger: logger))
             do { try await group.run() } catch {
                 await runtime.shutdown()
