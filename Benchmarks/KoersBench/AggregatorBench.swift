@@ -50,7 +50,7 @@ enum AggregatorBench {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: koers)
             p.arguments = ["aggregator", "run", "--keys", dir + "/keys", "--data", dir + "/data", "--ingest", ingest,
-                           "--stream", stream, "--snapshot", snapshot] + (plan.map { ["--plan", $0] } ?? [])
+                           "--stream", stream, "--snapshot", snapshot, "--http", "none"] + (plan.map { ["--plan", $0] } ?? [])
             p.environment = ["KOERS_LOG_LEVEL": "error"]
             p.standardError = FileHandle.nullDevice
             let client = try OperatorClient(snapshotEndpoint: snapshot, streamEndpoint: stream, keys: operatorKeys, serverKey: serverKey)

@@ -24,6 +24,9 @@ public final class DemoRunner: @unchecked Sendable {
         public var colour = false
         /// The terminal's width: lines are wrapped between words to fit it. Nil: not wrapped.
         public var width: Int?
+        /// The aggregator's HTTP address; nil: 127.0.0.1:7480, or a free port when that is taken.
+        /// `none` runs it without.
+        public var http: String?
         public init(executable: String, directory: String) { self.executable = executable; self.directory = directory }
     }
 
@@ -71,7 +74,10 @@ public final class DemoRunner: @unchecked Sendable {
         say("Koers demo: \(plan.programme.name), \(scenario.start) → \(scenario.end) at \(DemoText.number(speed)) days a second (about \(DemoText.seconds(days / speed)))")
         say("  data, keys and logs in \(options.directory)")
 
+        let http = try options.http ?? "127.0.0.1:\(ZeroMQ.isLoopbackPortFree(7480) ? 7480 : ZeroMQ.unusedLoopbackPort())"
+        if http != "none" { say("  the status over HTTP: http://\(http)/metrics, http://\(http)/api/v1/status") }
         try start("aggregator", ["aggregator", "run", "--keys", keys, "--data", data, "--ingest", ingest, "--stream", stream, "--snapshot", snapshot,
+                                 "--http", http,
                                  // Half a real second of slack for a busy machine, at most 20 simulated
                                  // days so the scripted 40-day silence of `work` is still noticed.
                                  "--silence-grace", String(max(3, min(speed * 0.5, 20))), "--tick", "0.02"] + clockArgs)

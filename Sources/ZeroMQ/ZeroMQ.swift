@@ -32,6 +32,15 @@ public enum ZeroMQ {
         return Int(endpoint.split(separator: ":").last!)!
     }
 
+    /// Whether a loopback TCP port can be bound now.
+    public static func isLoopbackPortFree(_ port: Int) -> Bool {
+        guard let context = try? Context() else { return false }
+        defer { context.terminate() }
+        guard let s = try? context.socket(.pull) else { return false }
+        defer { s.close() }
+        return (try? s.bind("tcp://127.0.0.1:\(port)")) != nil
+    }
+
     /// Throws unless libzmq was built with CURVE (libsodium); Koers refuses to run without it.
     public static func requireCurve() throws(ZMQError) {
         guard has("curve") else {

@@ -60,7 +60,7 @@ struct CommandInputTests {
         let aggregator = Process()
         aggregator.executableURL = URL(fileURLWithPath: try koersPath())
         aggregator.arguments = ["aggregator", "run", "--plain", "--data", dir, "--ingest", ingest, "--stream", stream, "--snapshot", snapshot,
-                                "--clock-start", "2024-06-01", "--clock-speed", "0.00001"]
+                                "--http", "none", "--clock-start", "2024-06-01", "--clock-speed", "0.00001"]
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: dir + "/aggregator.log", contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/aggregator.log"))

@@ -31,6 +31,9 @@ final class Workspace: @unchecked Sendable {
     let endpoint: String
     let streamEndpoint: String
     let snapshotEndpoint: String
+    /// The aggregator's HTTP server, `127.0.0.1:PORT`.
+    let httpAddress: String
+    var httpURL: String { "http://\(httpAddress)" }
 
     init() throws {
         dir = NSTemporaryDirectory() + "koers-it-\(UUID().uuidString.prefix(8))"
@@ -41,6 +44,7 @@ final class Workspace: @unchecked Sendable {
         endpoint = "tcp://127.0.0.1:\(try ZeroMQ.unusedLoopbackPort())"
         streamEndpoint = "tcp://127.0.0.1:\(try ZeroMQ.unusedLoopbackPort())"
         snapshotEndpoint = "tcp://127.0.0.1:\(try ZeroMQ.unusedLoopbackPort())"
+        httpAddress = "127.0.0.1:\(try ZeroMQ.unusedLoopbackPort())"
     }
 
     /// Kept for a post-mortem when KOERS_KEEP_TEST_DATA is set.
@@ -55,9 +59,9 @@ final class Workspace: @unchecked Sendable {
     func outbox(_ theme: String) throws -> Outbox { try Outbox(path: "\(data)/\(theme)/outbox.sqlite") }
     func store() throws -> ReportStore { try ReportStore(path: "\(data)/aggregator/koers.sqlite") }
 
-    func aggregator() throws -> Child {
+    func aggregator(_ extra: [String] = []) throws -> Child {
         try Child(["aggregator", "run", "--keys", keys, "--data", data, "--ingest", endpoint, "--stream", streamEndpoint,
-                   "--snapshot", snapshotEndpoint], log: dir + "/aggregator.log")
+                   "--snapshot", snapshotEndpoint, "--http", httpAddress] + extra, log: dir + "/aggregator.log")
     }
 
     func theme(_ theme: String) throws -> Child {

@@ -22,6 +22,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Simulated days per second (overrides --seconds).")
     var speed: Double?
 
+    @Option(name: .long, help: "The aggregator's HTTP address, or `none` (default: 127.0.0.1:7480, or a free port when that is taken).")
+    var http: String?
+
     @Option(name: .long, help: "Where to put the demo's keys, data and logs (emptied first).")
     var dir: String = "demo"
 
@@ -37,6 +40,7 @@ struct DemoCommand: AsyncParsableCommand {
         options.seconds = seconds
         options.speed = speed
         options.quiet = quiet
+        options.http = http
         // Colour on a terminal, unless NO_COLOR is set (https://no-color.org); lines
         // wrapped between words to the terminal's width.
         let terminal = isatty(STDOUT_FILENO) == 1
