@@ -5,24 +5,35 @@ SWIFT        ?= swift
 BENCH_DIR    := .bench
 CC           ?= cc
 APT_PACKAGES := libzmq3-dev libsqlite3-dev pkg-config
+TEST_APT_PACKAGES := prometheus prometheus-alertmanager curl
 
-.PHONY: setup python-deps build run test bench clean
+# Installs the Debian packages named in $(1) that are missing: apt-get update first, as
+# root; otherwise says what to run.
+define apt_install
+missing=""; \
+for p in $(1); do \
+  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+done; \
+if [ -z "$$missing" ]; then exit 0; fi; \
+if [ "$$(id -u)" -ne 0 ]; then \
+  echo "make: missing Debian packages:$$missing" >&2; \
+  echo "make: run this as root, then try again:" >&2; \
+  echo "    sudo apt-get update && sudo apt-get install -y --no-install-recommends$$missing" >&2; \
+  exit 1; \
+fi; \
+echo "make: installing$$missing"; \
+apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing
+endef
 
-## setup: install libzmq3-dev and pkg-config with apt-get when missing (idempotent)
+.PHONY: setup test-setup python-deps build run test bench clean
+
+## setup: install libzmq3-dev, libsqlite3-dev and pkg-config with apt-get when missing (idempotent)
 setup:
-	@missing=""; \
-	for p in $(APT_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -z "$$missing" ]; then exit 0; fi; \
-	if [ "$$(id -u)" -ne 0 ]; then \
-	  echo "make setup: missing Debian packages:$$missing" >&2; \
-	  echo "make setup: run this as root, then try again:" >&2; \
-	  echo "    sudo apt-get update && sudo apt-get install -y$$missing" >&2; \
-	  exit 1; \
-	fi; \
-	echo "make setup: installing$$missing"; \
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing
+	@$(call apt_install,$(APT_PACKAGES))
+
+## test-setup: the outside programs the tests run for real: Prometheus (and promtool), Alertmanager, curl
+test-setup:
+	@$(call apt_install,$(TEST_APT_PACKAGES))
 
 ## build: debug build of every target
 build: setup
@@ -39,7 +50,7 @@ python-deps:
 	@python3 -c 'import zmq' 2>/dev/null || { echo "make: installing pyzmq with pip"; python3 -m pip install -q pyzmq; }
 
 ## test: every test suite
-test: setup python-deps
+test: setup test-setup python-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

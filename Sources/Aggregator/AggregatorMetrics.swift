@@ -40,6 +40,12 @@ public final class AggregatorMetrics: Sendable {
         commit = CoreMetrics.Timer(label: Name.commitSeconds, dimensions: [], factory: factory)
         latency = CoreMetrics.Timer(label: Name.latencySeconds, dimensions: [], factory: factory)
         dropped = CoreMetrics.Counter(label: Name.dropped, dimensions: [], factory: factory)
+        // Every theme's series exist from the start, at 0, so that a rate over them
+        // starts with the first scrape rather than with the first report.
+        for t in themes.sorted() {
+            _ = counter(Name.received, theme: t)
+            _ = counter(Name.stored, theme: t)
+        }
     }
 
     func theme(_ identity: String?) -> String {

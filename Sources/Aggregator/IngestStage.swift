@@ -67,7 +67,7 @@ public struct IngestStage: Sendable {
 
     mutating func process(_ m: Message, now: Int64, into out: inout Outcome) {
         guard m.count == 3 else {
-            refuse(.frameCount, by: nil, into: &out)
+            refuse(.frameCount, by: m.count > 1 ? m[1].userID : nil, into: &out)
             if m.count >= 1 {
                 out.replies.append((m[0], .nack(Nack(refusedSequence: 0, reason: .frameCount,
                                                       detail: "expected 2 frames (envelope, payload), got \(m.count - 1)"))))

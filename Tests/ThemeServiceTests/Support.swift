@@ -72,6 +72,14 @@ final class Workspace: @unchecked Sendable {
     func koers(_ args: [String]) throws -> (Int32, String) { try runKoers(args + ["--data", data]) }
 }
 
+/// `GET url` with curl: (HTTP status, body). Status 0: no answer.
+func httpGet(_ url: String, headers: [String] = []) throws -> (status: Int, body: String) {
+    let marker = "\n--koers-http-status:"
+    let (_, out) = try runProgram("/usr/bin/curl", ["-s", "-m", "10", "-w", marker + "%{http_code}"] + headers.flatMap { ["-H", $0] } + [url])
+    guard let r = out.range(of: marker, options: .backwards) else { return (0, out) }
+    return (Int(out[r.upperBound...].trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, String(out[..<r.lowerBound]))
+}
+
 /// Runs `koers` to its end: its exit status and everything it printed.
 func runKoers(_ args: [String]) throws -> (Int32, String) { try runProgram(try koersBinary(), args) }
 
@@ -95,8 +103,14 @@ final class Child: @unchecked Sendable {
     // Proof for Sendable: `process` is only started in init and signalled afterwards.
     let process = Process()
 
-    init(_ args: [String], log: String) throws {
-        process.executableURL = URL(fileURLWithPath: try koersBinary())
+    /// Starts `koers ARGS`.
+    convenience init(_ args: [String], log: String) throws {
+        try self.init(program: try koersBinary(), args, log: log)
+    }
+
+    /// Starts another program (Prometheus, Alertmanager), its output to `log`.
+    init(program: String, _ args: [String], log: String) throws {
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = args
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
