@@ -46,11 +46,11 @@ enum AggregatorBench {
 
         /// Starts the aggregator and returns the seconds until it answered a snapshot request.
         @discardableResult
-        func start(plan: String?) throws -> Double {
+        func start(plan: String?, extra: [String] = ["--http", "none"]) throws -> Double {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: koers)
             p.arguments = ["aggregator", "run", "--keys", dir + "/keys", "--data", dir + "/data", "--ingest", ingest,
-                           "--stream", stream, "--snapshot", snapshot, "--http", "none"] + (plan.map { ["--plan", $0] } ?? [])
+                           "--stream", stream, "--snapshot", snapshot] + extra + (plan.map { ["--plan", $0] } ?? [])
             p.environment = ["KOERS_LOG_LEVEL": "error"]
             p.standardError = FileHandle.nullDevice
             let client = try OperatorClient(snapshotEndpoint: snapshot, streamEndpoint: stream, keys: operatorKeys, serverKey: serverKey)

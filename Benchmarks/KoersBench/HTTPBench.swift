@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import Histogram
+import Plan
+import Synchronization
+import ZeroMQ
+
+/// The operators' world's cost to the ingest path: ingest with the HTTP server, a
+/// Prometheus-like scraper every second and an Alertmanager forwarder running, against
+/// ingest without them; and how fast `/metrics` answers with a very large plan.
+enum HTTPBench {
+    /// One `GET path` over a fresh TCP connection to 127.0.0.1:port: the status code and
+    /// the body's size. Blocking; written with sockets so that what is timed is the
+    /// server, not a client library.
+    static func get(port: Int, path: String) throws -> (status: Int, bytes: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ValidationError("socket: \(errno)") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw ValidationError("connect to 127.0.0.1:\(port): errno \(errno)") }
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            response += buffer[0..<n]
+        }
+        let head = String(decoding: response.prefix(12), as: UTF8.self)
+        let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
+        return (status, response.count)
+    }
+
+    /// Starts Debian's Alertmanager on a free loopback port, when it is installed: the
+    /// forwarder then talks to the real thing. Returns its process and URL.
+    static func alertmanager(dir: String) throws -> (Process, String)? {
+        let binary = "/usr/bin/prometheus-alertmanager"
+        guard FileManager.default.isExecutableFile(atPath: binary) else { return nil }
+        let port = try ZeroMQ.unusedLoopbackPort()
+        let config = dir + "/alertmanager.yml"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "route:\n  receiver: nowhere\nreceivers:\n  - name: nowhere\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["--config.file=\(config)", "--storage.path=\(dir)/am", "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address="]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if (try? get(port: port, path: "/-/ready"))?.status == 200 { return (p, "http://127.0.0.1:\(port)") }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        p.terminate()
+        throw ValidationError("Alertmanager did not become ready on port \(port) within 30 s")
+    }
+
+    /// `ingest_ratio_http_on_off`: the best of `repeats` ingest runs with the HTTP
+    /// server, a scraper of /metrics every second and an Alertmanager forwarder, over
+    /// the best of as many runs with `--http none`; runs interleaved so both share the
+    /// machine's noise. Each run is a fresh aggregator with the built-in plan.
+    static func ingestOnOff(koers: String, reportsPerPublisher: Int, repeats: Int) throws
+        -> (off: Double, on: Double, scrapes: Int, forwarder: Bool) {
+        var off = 0.0, on = 0.0, scrapes = 0, forwarder = false
+        let plan = try PlanLoader.loadDefault(path: nil)
+        for _ in 0..<repeats {
+            for withHTTP in [false, true] {
+                let site = try AggregatorBench.Site(koers: koers)
+                var extra = ["--http", "none"]
+                var am: Process?
+                let port = try ZeroMQ.unusedLoopbackPort()
+                if withHTTP {
+                    extra = ["--http", "127.0.0.1:\(port)"]
+                    if let (p, url) = try alertmanager(dir: site.dir + "/alertmanager") {
+                        am = p
+                        extra += ["--alertmanager", url]
+                        forwarder = true
+                    }
+                }
+                defer { am?.terminate(); am?.waitUntilExit() }
+                try site.start(plan: nil, extra: extra)
+                let load = AggregatorBench.Load.cycling(AggregatorBench.milestones(of: plan), count: reportsPerPublisher, asOf: AggregatorBench.yesterday())
+                let stop = Atomic<Bool>(false), scraped = Atomic<Int>(0)
+                let scraper = Thread {
+                    while !stop.load(ordering: .relaxed) {
+                        if (try? get(port: port, path: "/metrics"))?.status == 200 { scraped.add(1, ordering: .relaxed) }
+                        Thread.sleep(forTimeInterval: 1)
+                    }
+                }
+                if withHTTP { scraper.start() }
+                let rate = try AggregatorBench.publish(site, load)
+                stop.store(true, ordering: .relaxed)
+                site.stop()
+                if withHTTP { on = max(on, rate); scrapes += scraped.load(ordering: .relaxed) } else { off = max(off, rate) }
+            }
+        }
+        return (off, on, scrapes, forwarder)
+    }
+
+    /// How long `/metrics` takes to answer with a plan of `milestones` milestones and
+    /// `--no-item-metrics`, over `count` requests one after another (ms).
+    static func metricsLatency(koers: String, milestones: Int, count: Int) throws -> (p50: Double, p99: Double, max: Double, bytes: Int) {
+        let site = try AggregatorBench.Site(koers: koers)
+        let generated = SyntheticPlan.make(milestones: milestones)
+        let path = site.dir + "/plan-\(milestones).yaml"
+        try generated.yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let port = try ZeroMQ.unusedLoopbackPort()
+        try site.start(plan: path, extra: ["--http", "127.0.0.1:\(port)", "--no-item-metrics"])
+        defer { site.stop() }
+        Thread.sleep(forTimeInterval: 1)  // let the start-up's own work settle
+        var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+        var bytes = 0
+        for _ in 0..<count {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let r = try get(port: port, path: "/metrics")
+            histogram.record(DispatchTime.now().uptimeNanoseconds - t0)
+            guard r.status == 200 else { throw ValidationError("/metrics answered \(r.status)") }
+            bytes = r.bytes
+        }
+        return (Double(histogram.valueAtPercentile(50)) / 1e6, Double(histogram.valueAtPercentile(99)) / 1e6, Double(histogram.max) / 1e6, bytes)
+    }
+}
