@@ -13,13 +13,15 @@ struct MetricsTests {
     /// refused, up and scraped once: (workspace, children to stop, the /metrics text).
     func running(_ body: (Workspace, String) async throws -> Void) async throws {
         let ws = try Workspace()
+        // The report is in the outbox before the service starts (two processes creating
+        // one outbox file at once would race over its tables).
+        try ws.outbox("safety").enqueue([.milestoneProgress(MilestoneProgress(
+            theme: "safety", item: "sociaal-veilig-financiering", value: 1, asOf: PlanDate(iso: "2023-03-01")!, reportedAt: 1_700_000_000_000))],
+            now: 1_700_000_000_000)
         let aggregator = try ws.aggregator()
         let service = try ws.theme("safety")
         defer { service.stop(); aggregator.stop() }
         try eventually("the HTTP server answers", within: 90) { try httpGet(ws.httpURL + "/readyz").status == 200 }
-        try ws.outbox("safety").enqueue([.milestoneProgress(MilestoneProgress(
-            theme: "safety", item: "sociaal-veilig-financiering", value: 1, asOf: PlanDate(iso: "2023-03-01")!, reportedAt: 1_700_000_000_000))],
-            now: 1_700_000_000_000)
         // A message the aggregator refuses (one frame): counted under the key's theme.
         let context = try Context()
         defer { context.terminate() }
