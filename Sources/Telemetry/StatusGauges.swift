@@ -79,9 +79,7 @@ public final class StatusGauges: Sendable {
     func seed(_ snap: StreamDocuments.Snapshot) {
         followed.withLock { f in
             for i in snap.items where index.position(of: i.item) != nil { f.items[i.item] = i.state }
-            for r in snap.rollups where r.node == feed.plan.programme.id || themes.contains(r.node) {
-                f.nodes[r.node == feed.plan.programme.id ? "programme" : r.node] = r.state
-            }
+            for r in snap.rollups { if let n = Self.node(r.node, themes: themes) { f.nodes[n] = r.state } }
             for a in snap.alerts { f.alerts[a.key] = (a.severity, a.state) }
             f.sequence = snap.sequence
             refreshCounts(f)
@@ -99,8 +97,7 @@ public final class StatusGauges: Sendable {
                     if let old = f.items[c.item] { items[theme]?[old]?.decrement() }
                     items[theme]?[c.to]?.increment()
                     f.items[c.item] = c.to
-                } else if c.item == feed.plan.programme.id || themes.contains(c.item) {
-                    let node = c.item == feed.plan.programme.id ? "programme" : c.item
+                } else if let node = Self.node(c.item, themes: themes) {
                     if let old = f.nodes[node] { nodeState[node]?[old]?.set(to: 0) }
                     nodeState[node]?[c.to]?.set(to: 1)
                     f.nodes[node] = c.to
@@ -116,6 +113,15 @@ public final class StatusGauges: Sendable {
             }
             sequence.set(Double(d.sequence))
         }
+    }
+
+    /// The `node` label of a roll-up node the gauges show: `programme` and the themes
+    /// (roll-up keys `programme`, `theme:ID`); nil for goals, interventions and areas.
+    static func node(_ key: String, themes: [String]) -> String? {
+        if key == "programme" { return key }
+        guard key.hasPrefix("theme:") else { return nil }
+        let t = String(key.dropFirst(6))
+        return themes.contains(t) ? t : nil
     }
 
     /// Sets every followed gauge from the followed state.

@@ -61,6 +61,11 @@ struct MetricsTests {
                                "koers_status_date_timestamp_seconds "] {
                     #expect(text.contains(series), "missing \(series)")
                 }
+                // The programme and each theme are in exactly one state.
+                for node in ["programme", "safety", "talent"] {
+                    let ones = text.split(separator: "\n").filter { $0.hasPrefix("koers_node_state{node=\"\(node)\",") && $0.hasSuffix(" 1.0") }
+                    #expect(ones.count == 1, "\(node) is in \(ones.count) states: \(ones)")
+                }
                 // Every metric has its help text.
                 for line in text.split(separator: "\n") where line.hasPrefix("# TYPE ") {
                     let name = line.split(separator: " ")[2]
