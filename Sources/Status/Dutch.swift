@@ -1,0 +1,116 @@
+import Plan
+
+/// The programme's own words, in Dutch, for what the status model says: states, dates,
+/// numbers and the *why* of an item, for the web pages and the council report. Made
+/// from the evidence's fields, never from the English summary, so both say the same
+/// thing in the register the council reads.
+public enum Dutch {
+    /// A state as a word (`op koers`, `achter`, `te laat` …).
+    public static func word(_ s: ItemState) -> String {
+        switch s {
+        case .done: "gereed"
+        case .notStarted: "niet gestart"
+        case .onTrack: "op koers"
+        case .atRisk: "risico"
+        case .lagging: "achter"
+        case .overdue: "te laat"
+        case .unknown: "onbekend"
+        }
+    }
+
+    /// A state's symbol, always shown beside its word (never colour alone).
+    public static func symbol(_ s: ItemState) -> String {
+        switch s {
+        case .done: "✔"
+        case .notStarted: "○"
+        case .onTrack: "●"
+        case .atRisk: "▲"
+        case .lagging: "▼"
+        case .overdue: "✖"
+        case .unknown: "?"
+        }
+    }
+
+    public static func word(_ s: Severity) -> String {
+        switch s {
+        case .info: "info"
+        case .warning: "waarschuwing"
+        case .critical: "kritiek"
+        }
+    }
+
+    public static func word(_ s: AlertState) -> String {
+        switch s {
+        case .pending: "in afwachting"
+        case .firing: "actief"
+        case .acknowledged: "in behandeling"
+        case .flapping: "wisselend"
+        case .resolved: "opgelost"
+        }
+    }
+
+    static let months = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"]
+
+    /// `31 december 2025`.
+    public static func date(_ d: PlanDate) -> String {
+        let c = d.components
+        return "\(c.day) \(months[c.month - 1]) \(c.year)"
+    }
+
+    /// A number with a decimal comma and a point between thousands: `1.250`, `7,2`.
+    public static func number(_ v: Double, decimals: Int = 1) -> String {
+        let scale = Double(Int(pow10(decimals)))
+        let rounded = (v * scale).rounded() / scale
+        let negative = rounded < 0
+        let whole = Int(abs(rounded).rounded(.down))
+        var fraction = Int(((abs(rounded) - Double(whole)) * scale).rounded())
+        var wholeText = String(whole)
+        if fraction >= Int(scale) { fraction = 0; wholeText = String(whole + 1) }
+        var grouped = ""
+        for (i, c) in wholeText.reversed().enumerated() {
+            if i > 0 && i % 3 == 0 { grouped.append(".") }
+            grouped.append(c)
+        }
+        var text = (negative ? "-" : "") + String(grouped.reversed())
+        if fraction > 0 {
+            var f = String(fraction)
+            f = String(repeating: "0", count: max(0, decimals - f.count)) + f
+            while f.hasSuffix("0") { f.removeLast() }
+            text += "," + f
+        }
+        return text
+    }
+
+    static func pow10(_ n: Int) -> Double { (0..<n).reduce(1) { r, _ in r * 10 } }
+
+    /// A fraction as a percentage: `22 %`.
+    public static func percent(_ f: Double) -> String { "\(Int((f * 100).rounded())) %" }
+
+    /// Why an item is in its state, in one Dutch sentence from its evidence:
+    /// "5 van 10 werksferen op 31 maart 2024; 7,2 verwacht (22 % achter)".
+    public static func why(_ status: ItemStatus, target: Double?, unit: String?, due: PlanDate?) -> String {
+        let e = status.evidence
+        let u = unit.map { $0.isEmpty ? "" : " \($0)" } ?? ""
+        var parts: [String] = []
+        if let v = e.lastValue, let d = e.lastDate {
+            let of = target.map { " van \(number($0))" } ?? ""
+            parts.append("\(number(v))\(of)\(u) op \(date(d))")
+        }
+        if let x = e.expected, status.state != .done {
+            var s = "\(number(x)) verwacht"
+            if let dev = e.deviation, dev > 0.005 { s += " (\(percent(dev)) achter)" }
+            parts.append(s)
+        }
+        if let f = e.forecast, status.state != .done {
+            parts.append("prognose gereed \(date(f))" + (due.map { f > $0 ? ", na de einddatum \(date($0))" : "" } ?? ""))
+        }
+        switch status.state {
+        case .unknown where e.lastValue == nil: parts.insert("geen gegevens ontvangen", at: 0)
+        case .unknown: parts.append("gegevens verouderd of themadienst stil")
+        case .overdue: if let due { parts.append("einddatum \(date(due)) verstreken") }
+        case .notStarted: parts.append("nog niet begonnen")
+        default: break
+        }
+        return parts.isEmpty ? word(status.state) : parts.joined(separator: "; ")
+    }
+}
