@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
     ],
     targets: [
         // libzmq from Debian's libzmq3-dev. `link "zmq"` in the module map rather than
@@ -109,12 +110,21 @@ let package = Package(
         .target(
             name: "HTTPServer",
             dependencies: [
-                "Feed", "Telemetry", "StreamProtocol", "History", "Status", "Plan",
+                "Feed", "Telemetry", "Web", "StreamProtocol", "History", "Status", "Plan",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The web pages (Dutch, rendered on the server with swift-mustache, live through
+        // the SSE stream): overview, per wijk, per item, alerts; served by HTTPServer.
+        .target(
+            name: "Web",
+            dependencies: [
+                "Feed", "StreamProtocol", "History", "Status", "Plan",
+                .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
         // The aggregator: ingest pipeline, report store.

@@ -6,6 +6,7 @@ import NIOCore
 import Prometheus
 import ServiceLifecycle
 import Telemetry
+import Web
 
 /// The aggregator's HTTP server (`docs/operations.md`, "HTTP"): `/metrics`, `/healthz`,
 /// `/readyz` and the JSON API under `/api/v1/`. Everything it shows comes from the
@@ -54,6 +55,7 @@ public struct KoersHTTPServer: Sendable {
             struct Ready: Encodable { var ready: Bool; var checks: [ReadinessCheck] }
             return JSONBody(Ready(ready: ready, checks: checks)).response(status: ready ? .ok : .serviceUnavailable)
         }
+        if let web = try? WebSite(feed: feed) { WebRoutes(site: web).add(to: router) }
         router.get("metrics") { [gauges, registry] _, _ -> Response in
             await gauges.collect()
             var buffer = ByteBuffer()

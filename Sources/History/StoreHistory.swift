@@ -88,6 +88,16 @@ public final class StoreHistory: Sendable {
         }
     }
 
+    /// The latest `limit` stream messages, newest first.
+    public func latestStreamMessages(limit: Int) throws -> [StreamMessage] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT seq, type, topic, document FROM stream ORDER BY seq DESC LIMIT ?", arguments: [limit]).map {
+                StreamMessage(sequence: UInt64($0["seq"] as Int64), type: MessageType(rawValue: UInt8($0["type"] as Int)) ?? .alertTransition,
+                              topic: $0["topic"], document: $0["document"])
+            }
+        }
+    }
+
     /// A stored refusal.
     public struct Refusal: Sendable {
         public var publisher: String

@@ -56,4 +56,8 @@ public struct ItemStatus: Sendable, Codable, Hashable {
     public var evidence: Evidence
     /// Progress from baseline (0) to target (1), when there is data.
     public var progress: Double?
+
+    public init(item: String, state: ItemState, evidence: Evidence, progress: Double?) {
+        self.item = item; self.state = state; self.evidence = evidence; self.progress = progress
+    }
 }
