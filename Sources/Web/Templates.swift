@@ -129,3 +129,75 @@ enum Templates {
         {{> themes}}
         """
 }
+
+extension Templates {
+    static let item = """
+        <nav aria-label="Kruimelpad" class="crumbs"><a href="/{{query}}">Overzicht</a> › <a href="/{{query}}#thema-{{themeID}}">{{themeName}}</a> › {{goalName}}{{#interventionName}} › {{interventionName}}{{/interventionName}}</nav>
+        <h1>{{name}} <span class="kind">{{kind}}</span></h1>
+        <p class="status"><span class="badge state-{{state}}"><span aria-hidden="true">{{symbol}}</span> <span class="word">{{stateWord}}</span></span> {{why}}</p>
+        {{#chart}}<figure class="chart">{{{chart}}}</figure>{{/chart}}
+        <dl class="facts">
+        {{#facts}}<dt>{{term}}</dt><dd>{{value}}</dd>{{/facts}}
+        </dl>
+        <section aria-labelledby="h-waarden">
+          <h2 id="h-waarden">Gerapporteerde waarden</h2>
+          {{#hasReports}}
+          <table class="reports"><thead><tr><th scope="col">Peildatum</th><th scope="col">Waarde</th><th scope="col">Door</th><th scope="col">Toelichting</th></tr></thead><tbody>
+          {{#reports}}<tr><td>{{date}}</td><td>{{value}}</td><td>{{by}}</td><td>{{note}}</td></tr>{{/reports}}
+          </tbody></table>
+          {{/hasReports}}
+          {{^hasReports}}<p>Nog geen rapportages ontvangen.</p>{{/hasReports}}
+        </section>
+        <section aria-labelledby="h-verloop">
+          <h2 id="h-verloop">Verloop van stand en meldingen</h2>
+          <ul class="changes">
+          {{#history}}<li class="state-{{state}}"><span class="date">{{date}}</span> <span aria-hidden="true">{{symbol}}</span> {{text}}</li>{{/history}}
+          {{^history}}<li class="none">Nog geen veranderingen vastgelegd.</li>{{/history}}
+          </ul>
+        </section>
+        """
+
+    static let areas = """
+        <h1>Wijken: stand per {{dateText}}</h1>
+        <table class="items"><thead><tr><th scope="col">Wijk</th><th scope="col">Stand</th><th scope="col">Onderdelen</th></tr></thead><tbody>
+        {{#areas}}<tr class="state-{{state}}"><th scope="row"><a href="/wijken/{{id}}{{query}}">{{name}}</a>{{#priority}} <span class="kind">prioritaire wijk</span>{{/priority}}</th>
+          <td><span class="badge state-{{state}}"><span aria-hidden="true">{{symbol}}</span> <span class="word">{{stateWord}}</span></span></td><td>{{counts}}</td></tr>{{/areas}}
+        </tbody></table>
+        """
+
+    static let area = """
+        <nav aria-label="Kruimelpad" class="crumbs"><a href="/{{query}}">Overzicht</a> › <a href="/wijken{{query}}">Wijken</a> › {{name}}</nav>
+        <h1>{{name}}: stand per {{dateText}}</h1>
+        <p class="programme"><span class="badge state-{{state}}"><span aria-hidden="true">{{symbol}}</span> <span class="word">{{stateWord}}</span></span> {{counts}}</p>
+        <section aria-labelledby="h-meldingen">
+          <h2 id="h-meldingen">Open meldingen in {{name}} ({{alertCount}})</h2>
+          {{> alertList}}
+        </section>
+        {{> themes}}
+        """
+
+    static let alerts = """
+        <h1>Meldingen: stand per {{dateText}}</h1>
+        <form class="filters" method="get" action="/alerts">
+          {{#asOf}}<input type="hidden" name="as_of" value="{{asOfValue}}">{{/asOf}}
+          <label for="f-theme">Thema</label>
+          <select id="f-theme" name="theme"><option value="">alle</option>{{#themes}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/themes}}</select>
+          <label for="f-severity">Ernst</label>
+          <select id="f-severity" name="severity"><option value="">alle</option>{{#severities}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/severities}}</select>
+          <button type="submit">Filter</button>
+        </form>
+        {{#message}}<p class="message" role="alert">{{message}}</p>{{/message}}
+        <section aria-labelledby="h-open">
+          <h2 id="h-open">Open ({{alertCount}}){{#pageText}} — {{pageText}}{{/pageText}}</h2>
+          {{> alertList}}
+          {{#next}}<p><a href="{{next}}">Volgende pagina</a></p>{{/next}}
+        </section>
+        <section aria-labelledby="h-recent">
+          <h2 id="h-recent">Recent opgelost</h2>
+          <ul class="changes">
+          {{#resolved}}<li class="state-done"><span class="date">{{date}}</span> <span aria-hidden="true">✔</span> <a href="{{link}}">{{text}}</a></li>{{/resolved}}
+          {{^resolved}}<li class="none">Geen opgeloste meldingen vastgelegd.</li>{{/resolved}}
+          </ul>
+        </section>
+        """
+}

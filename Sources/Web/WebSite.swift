@@ -28,7 +28,8 @@ public struct WebSite: Sendable {
         self.feed = feed
         var templates: [String: MustacheTemplate] = [:]
         for (name, text) in [("layout", Templates.layout), ("itemRow", Templates.itemRow), ("itemTableHead", Templates.itemTableHead),
-                             ("themes", Templates.themes), ("alertList", Templates.alertList), ("overview", Templates.overview)] {
+                             ("themes", Templates.themes), ("alertList", Templates.alertList), ("overview", Templates.overview),
+                             ("item", Templates.item), ("areas", Templates.areas), ("area", Templates.area), ("alerts", Templates.alerts)] {
             templates[name] = try MustacheTemplate(string: text)
         }
         library = MustacheLibrary(templates: templates)
