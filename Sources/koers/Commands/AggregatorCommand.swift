@@ -50,6 +50,8 @@ struct AggregatorCommand: AsyncParsableCommand {
 
         @OptionGroup var clock: ClockOptions
 
+        @OptionGroup var log: LogOptions
+
         @Option(name: .long, help: ArgumentHelp("Days a theme may be quiet beyond its heartbeat cadence (compressed clocks).", visibility: .hidden))
         var silenceGrace: Double = 0
 
@@ -61,7 +63,7 @@ struct AggregatorCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let logger = bootstrapLogging()
+            let logger = bootstrapLogging(log)
             ProcessMemory.limitArenas(2)
             let plan = try common.loadPlan()
             ProcessMemory.releaseFreed()
