@@ -28,6 +28,8 @@ struct AggregatorCommand: AsyncParsableCommand {
                 publisher whose identity (a theme id) is written in the file. Data: DATA/aggregator/koers.sqlite.
                 """)
 
+        @OptionGroup var configFile: ConfigOptions
+
         @OptionGroup var common: CommonOptions
 
         @Option(name: .long, help: "The ingest endpoint to bind.")
@@ -64,6 +66,7 @@ struct AggregatorCommand: AsyncParsableCommand {
 
         func run() async throws {
             let logger = bootstrapLogging(log)
+            if let file = configFile.config { logger.info("configuration read", metadata: ["file": "\(file)"]) }
             ProcessMemory.limitArenas(2)
             let plan = try common.loadPlan()
             ProcessMemory.releaseFreed()
