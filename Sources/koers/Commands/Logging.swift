@@ -41,7 +41,8 @@ func bootstrapLogging(_ options: LogOptions = LogOptions()) -> Logger {
 ///
 /// The four fixed fields come first, then the metadata (the logger's, the provider's,
 /// then the statement's, each overriding the one before) sorted by key. A metadata value
-/// is a JSON string — an error logged as `"\(error)"` stays a string — or an array or
+/// is a JSON string — an error, logged as `"\(error)"` or as the event's error (field
+/// `error`), stays a string — or an array or
 /// object of them for `.array` and `.dictionary`. A metadata key that would overwrite a
 /// fixed field is written with a leading underscore (`_message`).
 struct JSONLogHandler: LogHandler {
@@ -62,13 +63,19 @@ struct JSONLogHandler: LogHandler {
 
     static let fixed: Set<String> = ["timestamp", "level", "label", "message"]
 
+    func log(event: LogEvent) {
+        var all = metadata
+        if let provided = metadataProvider?.get() { all.merge(provided) { _, new in new } }
+        if let explicit = event.metadata { all.merge(explicit) { _, new in new } }
+        if let error = event.error, all["error"] == nil { all["error"] = "\(error)" }
+        let line = Self.line(date: Date(), level: event.level, label: label, message: event.message.description, metadata: all)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    /// swift-log's older entry point, for callers that still use it.
     func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
              source: String, file: String, function: String, line: UInt) {
-        var all = self.metadata
-        if let provided = metadataProvider?.get() { all.merge(provided) { _, new in new } }
-        if let explicit { all.merge(explicit) { _, new in new } }
-        let line = Self.line(date: Date(), level: level, label: label, message: message.description, metadata: all)
-        FileHandle.standardError.write(Data(line.utf8))
+        log(event: LogEvent(level: level, message: message, metadata: explicit, source: source, file: file, function: function, line: line))
     }
 
     /// The JSON line (with its newline) for one log statement.
