@@ -16,3 +16,11 @@ struct Koers: AsyncParsableCommand {
         subcommands: [DemoCommand.self, AggregatorCommand.self, ThemeCommand.self, ReportCommand.self, ImportCommand.self, StatusCommand.self, AlertsCommand.self, AckCommand.self, AcksCommand.self, ReplayCommand.self, PlanCommand.self, Keys.self, Doctor.self]
     )
 }
+
+extension Koers {
+    /// A command that takes `--config FILE` has the file's settings put before its
+    /// command line first (`ConfigFile.prepare`); then the usual parse and run.
+    static func main() async {
+        await main(ConfigFile.prepare(Array(CommandLine.arguments.dropFirst())))
+    }
+}

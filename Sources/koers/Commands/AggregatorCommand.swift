@@ -28,6 +28,8 @@ struct AggregatorCommand: AsyncParsableCommand {
                 publisher whose identity (a theme id) is written in the file. Data: DATA/aggregator/koers.sqlite.
                 """)
 
+        @OptionGroup var configFile: ConfigOptions
+
         @OptionGroup var common: CommonOptions
 
         @Option(name: .long, help: "The ingest endpoint to bind.")
@@ -50,6 +52,8 @@ struct AggregatorCommand: AsyncParsableCommand {
 
         @OptionGroup var clock: ClockOptions
 
+        @OptionGroup var log: LogOptions
+
         @Option(name: .long, help: ArgumentHelp("Days a theme may be quiet beyond its heartbeat cadence (compressed clocks).", visibility: .hidden))
         var silenceGrace: Double = 0
 
@@ -61,7 +65,8 @@ struct AggregatorCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let logger = bootstrapLogging()
+            let logger = bootstrapLogging(log)
+            if let file = configFile.config { logger.info("configuration read", metadata: ["file": "\(file)"]) }
             ProcessMemory.limitArenas(2)
             let plan = try common.loadPlan()
             ProcessMemory.releaseFreed()

@@ -44,17 +44,6 @@ func plugin(for theme: String, plan: Plan) throws -> any ThemePlugin {
 
 func outboxPath(data: String, theme: String) -> String { "\(data)/\(theme)/outbox.sqlite" }
 
-/// One-time logging set-up for a process; `KOERS_LOG_LEVEL` sets the level (default info).
-func bootstrapLogging() -> Logger {
-    let level = ProcessInfo.processInfo.environment["KOERS_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-    LoggingSystem.bootstrap { label in
-        var h = StreamLogHandler.standardError(label: label)
-        h.logLevel = level
-        return h
-    }
-    return Logger(label: "koers")
-}
-
 /// Reads a key pair from `DIR/NAME.key_secret`, with a clear error naming the fix.
 func loadKeyPair(_ dir: String, _ name: String) throws -> CurveKeyPair {
     let path = "\(dir)/\(name).key_secret"

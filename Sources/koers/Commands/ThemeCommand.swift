@@ -33,8 +33,10 @@ struct ThemeCommand: AsyncParsableCommand {
 
         @OptionGroup var clock: ClockOptions
 
+        @OptionGroup var log: LogOptions
+
         func run() async throws {
-            let logger = bootstrapLogging()
+            let logger = bootstrapLogging(log)
             let plan = try common.loadPlan()
             _ = try plugin(for: theme, plan: plan)
             var config = ThemeServiceConfiguration(theme: theme, outboxPath: outboxPath(data: common.data, theme: theme))
