@@ -12,6 +12,23 @@ struct WebRoutes: Sendable {
         router.get("/") { request, _ -> Response in
             try await page(request) { try await site.overview(asOf: $0) }
         }
+        router.get("wijken") { request, _ -> Response in
+            try await page(request) { try await site.areas(asOf: $0) }
+        }
+        router.get("wijken/:area") { request, context -> Response in
+            let area = context.parameters.get("area") ?? ""
+            return try await page(request) { try await site.area(area, asOf: $0) }
+        }
+        router.get("items/:id") { request, context -> Response in
+            let id = context.parameters.get("id") ?? ""
+            return try await page(request) { try await site.item(id, asOf: $0) }
+        }
+        router.get("alerts") { request, _ -> Response in
+            let q = request.uri.queryParameters
+            let theme = q.get("theme").flatMap { $0.isEmpty ? nil : $0 }, severity = q.get("severity").flatMap { $0.isEmpty ? nil : $0 }
+            let pageNumber = q.get("page").flatMap(Int.init) ?? 1
+            return try await page(request) { try await site.alerts(asOf: $0, theme: theme, severity: severity, page: pageNumber) }
+        }
         router.get("static/koers.css") { _, _ in asset(WebSite.stylesheet, type: "text/css; charset=utf-8") }
         router.get("static/koers.js") { _, _ in asset(WebSite.script, type: "text/javascript; charset=utf-8") }
     }

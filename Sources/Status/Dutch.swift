@@ -49,6 +49,21 @@ public enum Dutch {
         }
     }
 
+    /// What to do about an alert of a rule, for the programme's own readers (the
+    /// operators' runbook, `Runbook`, says the same in the operators' terms).
+    public static func action(rule: String) -> String {
+        switch rule {
+        case "milestone-overdue": "vraag de eigenaar om de nieuwe datum en leg die vast als planwijziging, zodat de verschuiving zichtbaar blijft"
+        case "milestone-lagging": "bespreek de achterstand met de eigenaar; neem de melding in behandeling met diens plan, of herplan"
+        case "milestone-at-risk": "ter kennisneming: bespreek het bij het volgende overleg met de eigenaar"
+        case "indicator-lagging": "een zaak voor het themaprogramma; in behandeling nemen tot de volgende meting"
+        case "data-missing": "vraag het themateam om te rapporteren; ontbrekende gegevens tellen als onbekend, niet als op koers"
+        case "funding-expiring": "agenderen bij de alliantie; de mijlpaal die de financiering borgt sluit de melding"
+        case "theme-silent": "de themadienst is niet bereikbaar: vraag het team de dienst te controleren; er gaat niets verloren, de dienst verstuurt alles opnieuw"
+        default: "zie het draaiboek (docs/operations.md)"
+        }
+    }
+
     static let months = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"]
 
     /// `31 december 2025`.
@@ -88,15 +103,17 @@ public enum Dutch {
 
     /// Why an item is in its state, in one Dutch sentence from its evidence:
     /// "5 van 10 werksferen op 31 maart 2024; 7,2 verwacht (22 % achter)".
-    public static func why(_ status: ItemStatus, target: Double?, unit: String?, due: PlanDate?) -> String {
+    public static func why(_ status: ItemStatus, target: Double?, unit: String?, due: PlanDate?, binary: Bool = false) -> String {
         let e = status.evidence
         let u = unit.map { $0.isEmpty ? "" : " \($0)" } ?? ""
         var parts: [String] = []
-        if let v = e.lastValue, let d = e.lastDate {
+        if binary, let v = e.lastValue, let d = e.lastDate {
+            parts.append(v >= (target ?? 1) ? "gereed op \(date(d))" : "nog niet gereed (gemeld op \(date(d)))")
+        } else if let v = e.lastValue, let d = e.lastDate {
             let of = target.map { " van \(number($0))" } ?? ""
             parts.append("\(number(v))\(of)\(u) op \(date(d))")
         }
-        if let x = e.expected, status.state != .done {
+        if let x = e.expected, status.state != .done, !binary {
             var s = "\(number(x)) verwacht"
             if let dev = e.deviation, dev > 0.005 { s += " (\(percent(dev)) achter)" }
             parts.append(s)

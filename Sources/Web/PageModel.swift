@@ -65,8 +65,7 @@ struct AlertView {
     var subjectName: String
     var link: String
     var theme: String
-    var owner: String
-    var areas: String
+    var meta: String
     var since: String
     var evidence: String
     var action: String
@@ -127,7 +126,7 @@ struct PageModel {
         let s = statuses[m.id] ?? ItemStatus(item: m.id, state: .unknown, evidence: Evidence(summary: ""), progress: nil)
         let expected = min(1, max(0, model.fraction(m, model.expected(m, on: date))))
         return row(id: m.id, name: m.name, kind: "mijlpaal", status: s, expected: s.state == .done ? nil : expected,
-                   why: Dutch.why(s, target: m.target, unit: m.unit, due: m.due), due: Dutch.date(m.due))
+                   why: Dutch.why(s, target: m.target, unit: m.unit, due: m.due, binary: m.kind == .binary), due: Dutch.date(m.due))
     }
 
     func row(_ x: Indicator, on date: PlanDate) -> ItemRow {
@@ -202,9 +201,10 @@ struct PageModel {
             AlertView(key: a.key, keyPath: Self.escapePath(a.key), severity: a.severity.rawValue, severityWord: Dutch.word(a.severity),
                       state: a.state.rawValue, stateWord: Dutch.word(a.state), subject: a.subject, subjectName: names[a.subject] ?? a.subject,
                       link: "/items/\(Self.escapePath(a.subject))", theme: a.theme.flatMap { names[$0] } ?? "programma",
-                      owner: a.owner.map(organisation) ?? "-", areas: a.areas.isEmpty ? "-" : a.areas.map(area).joined(separator: ", "),
+                      meta: [a.owner.map { "Eigenaar \(organisation($0))" }, a.areas.isEmpty ? nil : "wijk " + a.areas.map(area).joined(separator: ", "),
+                             "thema " + (a.theme.flatMap { names[$0] } ?? "programma")].compactMap { $0 }.joined(separator: " · "),
                       since: Dutch.date(a.since), evidence: statuses[a.subject].map { alertWhy($0) } ?? a.evidence.summary,
-                      action: Runbook.action(for: a.rule),
+                      action: Dutch.action(rule: a.rule),
                       acknowledged: a.acknowledgement.map { ack in
                           "in behandeling door \(ack.by): \(ack.reason)" + (ack.until.map { " (tot \(Dutch.date($0)))" } ?? "")
                       },
@@ -214,7 +214,7 @@ struct PageModel {
 
     func alertWhy(_ s: ItemStatus) -> String {
         if let m = milestones[s.item] {
-            return Dutch.why(s, target: m.target, unit: m.unit, due: m.due)
+            return Dutch.why(s, target: m.target, unit: m.unit, due: m.due, binary: m.kind == .binary)
         }
         return Dutch.why(s, target: nil, unit: nil, due: nil)
     }

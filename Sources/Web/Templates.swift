@@ -87,7 +87,7 @@ enum Templates {
             <p class="alert-head"><span class="badge severity-{{severity}}">{{severityWord}}</span> <span class="alert-state">{{stateWord}}</span>
               <a href="{{link}}">{{subjectName}}</a> <span class="since">sinds {{since}}</span></p>
             <p class="evidence">{{evidence}}</p>
-            <p class="meta">Eigenaar {{owner}} · wijk {{areas}} · thema {{theme}}</p>
+            <p class="meta">{{meta}}</p>
             <p class="action"><strong>Wat te doen:</strong> {{action}}</p>
             {{#acknowledged}}<p class="ack">{{acknowledged}}</p>{{/acknowledged}}
             {{#canAcknowledge}}

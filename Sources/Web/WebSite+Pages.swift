@@ -149,3 +149,49 @@ public struct ItemChartInput: Sendable {
 extension String {
     func ifEmpty(_ other: String) -> String { isEmpty ? other : self }
 }
+
+extension WebSite {
+    /// The open alerts, filtered by theme and severity, 100 to a page; the alerts
+    /// resolved recently; and, on the live page, a form to take an alert on.
+    public func alerts(asOf: PlanDate?, theme: String?, severity: String?, page: Int = 1, message: String? = nil) async throws -> Page {
+        let (snap, live) = try await snapshot(asOf: asOf)
+        let model = PageModel(plan: feed.plan, snapshot: snap)
+        if let theme, !feed.plan.themes.contains(where: { $0.id == theme }) {
+            return notFound("Het thema `\(theme)`", snap, live: live,
+                            suggestion: closest(theme, among: Set(feed.plan.themes.map(\.id))).map { "/alerts?theme=\($0)" })
+        }
+        let sev = severity.flatMap(Severity.init(rawValue:))
+        if let severity, sev == nil {
+            return notFound("De ernst `\(severity)` (info, warning of critical)", snap, live: live, suggestion: nil)
+        }
+        let shown = snap.alerts.filter { (theme == nil || $0.theme == theme) && (sev == nil || $0.severity == sev) }
+        let all = model.alerts(shown, canAcknowledge: live)
+        let perPage = 100, page = max(1, page)
+        let slice = Array(all.dropFirst((page - 1) * perPage).prefix(perPage))
+        struct Option { var id: String; var name: String; var selected: Bool }
+        struct Resolved { var date: String; var text: String; var link: String }
+        struct View {
+            var dateText: String; var asOf: Bool; var asOfValue: String; var themes: [Option]; var severities: [Option]; var message: String?
+            var alerts: [AlertView]; var alertCount: Int; var pageText: String?; var next: String?; var resolved: [Resolved]
+        }
+        var query = [live ? nil : "as_of=\(snap.date.iso)", theme.map { "theme=\($0)" }, severity.map { "severity=\($0)" }].compactMap { $0 }
+        query.append("page=\(page + 1)")
+        var resolved: [Resolved] = []
+        for m in try StoreHistory(path: feed.storePath).latestStreamMessages(limit: 2_000) where m.type == .alertTransition && resolved.count < 30 {
+            guard let t = try? StreamDocuments.decode(StreamDocuments.AlertTransitionDocument.self, from: m.document), t.to == .resolved else { continue }
+            if let asOf, t.date > asOf { continue }
+            guard theme == nil || t.alert.theme == theme, sev == nil || t.alert.severity == sev else { continue }
+            resolved.append(Resolved(date: Dutch.date(t.date), text: "\(model.names[t.alert.subject] ?? t.alert.subject): \(t.alert.resolvedBy?.summary ?? "opgelost")",
+                                     link: "/items/\(PageModel.escapePath(t.alert.subject))"))
+        }
+        let view = View(dateText: Dutch.date(snap.date), asOf: !live, asOfValue: snap.date.iso,
+                        themes: feed.plan.themes.map { Option(id: $0.id, name: $0.name, selected: $0.id == theme) },
+                        severities: Severity.allCases.reversed().map { Option(id: $0.rawValue, name: Dutch.word($0), selected: $0 == sev) },
+                        message: message, alerts: slice, alertCount: all.count,
+                        pageText: all.count > perPage ? "pagina \(page) van \((all.count + perPage - 1) / perPage)" : nil,
+                        next: page * perPage < all.count ? "/alerts?" + query.joined(separator: "&") : nil, resolved: resolved)
+        var f = frame("Meldingen", snap, live: live, body: library.render(view, withTemplate: "alerts") ?? "")
+        f.isAlerts = true
+        return Page(status: 200, html: render(f))
+    }
+}
