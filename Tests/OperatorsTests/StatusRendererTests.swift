@@ -31,7 +31,7 @@ struct StatusRendererTests {
         #expect(text.contains("area slakhorst in theme health: "))
         #expect(text.contains("slakhorst-woningen"))
         #expect(!text.contains("saffierflat-inhuizing"))
-        let narrowed = StatusRenderer.narrow(snap, plan: Self.plan, theme: "health", area: "slakhorst")
+        let narrowed = snap.narrowed(plan: Self.plan, theme: "health", area: "slakhorst")
         #expect(Set(narrowed.items.map(\.item)) == Self.slakhorst)
         let area = narrowed.rollups.first { $0.node == "area:slakhorst" }
         #expect(area?.counts.values.reduce(0, +) == 2)
@@ -44,7 +44,7 @@ struct StatusRendererTests {
     func areaOnly() {
         let (engine, alerts) = Self.state()
         let snap = StreamDocuments.Snapshot(engine: engine, alerts: alerts.openAlerts, sequence: 0)
-        let narrowed = StatusRenderer.narrow(snap, plan: Self.plan, theme: nil, area: "slakhorst")
+        let narrowed = snap.narrowed(plan: Self.plan, theme: nil, area: "slakhorst")
         #expect(Set(narrowed.items.map(\.item)) == Self.slakhorst)
         #expect(narrowed.rollups.first { $0.node == "programme" }?.counts.values.reduce(0, +) == 2)
         #expect(!narrowed.rollups.contains { $0.node.hasPrefix("area:") && $0.node != "area:slakhorst" })
@@ -52,7 +52,7 @@ struct StatusRendererTests {
         let json = StreamDocuments.encode(narrowed)
         #expect(!json.contains("saffierflat"))
         // Narrowed by theme only, a replay's whole snapshot keeps that theme's items.
-        let health = StatusRenderer.narrow(snap, plan: Self.plan, theme: "health", area: nil)
+        let health = snap.narrowed(plan: Self.plan, theme: "health", area: nil)
         #expect(health.items.allSatisfy { engine.themeOf($0.item) == "health" } && !health.items.isEmpty)
         #expect(health.alerts.allSatisfy { $0.theme == "health" })
     }

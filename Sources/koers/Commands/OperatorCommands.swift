@@ -70,7 +70,7 @@ struct StatusCommand: ParsableCommand {
             do { snap = try op.client().snapshot(theme: theme) } catch { printError("\(error)"); throw ExitCode(1) }
         }
         // Narrowed here, over the document: the aggregator narrows by theme only, a replay not at all.
-        if json { print(StreamDocuments.encode(StatusRenderer.narrow(snap, plan: p, theme: theme, area: area))); return }
+        if json { print(StreamDocuments.encode(snap.narrowed(plan: p, theme: theme, area: area))); return }
         print(StatusRenderer(colour: isTerminal()).render(snap, plan: p, theme: theme, area: area))
     }
 }
