@@ -88,6 +88,71 @@ public final class StoreHistory: Sendable {
         }
     }
 
+    /// The first and last sequence the stored stream holds (nil, 0 when it is empty): a
+    /// client resuming from before the first has lost messages and must take a snapshot.
+    public func streamBounds() throws -> (first: UInt64?, last: UInt64) {
+        try db.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT MIN(seq), MAX(seq) FROM stream")
+            let first: Int64? = row?[0], last: Int64? = row?[1]
+            return (first.map { UInt64($0) }, UInt64(last ?? 0))
+        }
+    }
+
+    /// The stored stream messages about one item, oldest first: its status changes, and
+    /// the transitions of alerts whose subject it is. Reads the whole stream table (it has
+    /// no index by item; the ingest path should not pay for one).
+    public func streamMessages(item: String) throws -> [StreamMessage] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT seq, type, topic, document FROM stream
+                WHERE (type = ? AND json_extract(document, '$.item') = ?)
+                   OR (type = ? AND json_extract(document, '$.alert.subject') = ?)
+                ORDER BY seq
+                """, arguments: [Int(MessageType.statusChange.rawValue), item, Int(MessageType.alertTransition.rawValue), item]).map {
+                StreamMessage(sequence: UInt64($0["seq"] as Int64), type: MessageType(rawValue: UInt8($0["type"] as Int)) ?? .alertTransition,
+                              topic: $0["topic"], document: $0["document"])
+            }
+        }
+    }
+
+    /// One stored report (the `reports` table), as the API shows an item's history.
+    public struct StoredReport: Sendable, Codable, Equatable {
+        /// The theme service that sent it, and its report sequence.
+        public var publisher: String
+        public var sequence: UInt64
+        /// `milestone_progress` or `indicator_measurement`.
+        public var kind: String
+        public var value: Double
+        /// `as_of` of a milestone's report; the period's end of an indicator's.
+        public var date: String
+        /// An indicator's period start.
+        public var periodStart: String?
+        /// When the team made it and when the aggregator received it, ms since the Unix epoch.
+        public var reportedAt: Int64
+        public var receivedAt: Int64
+        public var note: String?
+        public var reporter: String?
+    }
+
+    /// The stored reports about one item, by date and then arrival, oldest first (at most
+    /// `limit`, the latest ones). Like a replay this reads every stored report: the
+    /// store keeps no index by item.
+    public func reports(item: String, limit: Int = 1_000) throws -> [StoredReport] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM (
+                    SELECT publisher, seq, type, value, date, period_start, reported_at, received_at, note, reporter FROM reports
+                    WHERE item = ? ORDER BY date DESC, received_at DESC, publisher DESC, seq DESC LIMIT ?
+                ) ORDER BY date, received_at, publisher, seq
+                """, arguments: [item, limit]).map {
+                StoredReport(publisher: $0["publisher"], sequence: UInt64($0["seq"] as Int64),
+                             kind: ($0["type"] as Int) == Int(MessageType.indicatorMeasurement.rawValue) ? "indicator_measurement" : "milestone_progress",
+                             value: $0["value"], date: $0["date"], periodStart: $0["period_start"], reportedAt: $0["reported_at"],
+                             receivedAt: $0["received_at"], note: $0["note"], reporter: $0["reporter"])
+            }
+        }
+    }
+
     /// A stored refusal.
     public struct Refusal: Sendable {
         public var publisher: String
