@@ -44,10 +44,12 @@ run: setup
 	$(SWIFT) build --product koers
 	$$($(SWIFT) build --show-bin-path)/koers demo
 
-## python-deps: the Python packages the tests use: jsonschema (documents against docs/schemas), pyzmq (a client from the spec)
+## python-deps: the Python packages the tests use: jsonschema (documents against docs/schemas), pyzmq (a client from the spec),
+##              schemathesis (the HTTP server against docs/openapi.yaml)
 python-deps:
 	@python3 -c 'import jsonschema' 2>/dev/null || { echo "make: installing jsonschema with pip"; python3 -m pip install -q jsonschema; }
 	@python3 -c 'import zmq' 2>/dev/null || { echo "make: installing pyzmq with pip"; python3 -m pip install -q pyzmq; }
+	@python3 -c 'import schemathesis' 2>/dev/null || { echo "make: installing schemathesis with pip"; python3 -m pip install -q schemathesis; }
 
 ## test: every test suite
 test: setup test-setup python-deps

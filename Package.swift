@@ -110,7 +110,7 @@ let package = Package(
         .target(
             name: "HTTPServer",
             dependencies: [
-                "Feed", "Telemetry", "Web", "StreamProtocol", "History", "Status", "Plan",
+                "Feed", "Telemetry", "Web", "StreamProtocol", "History", "Status", "Plan", "Wire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

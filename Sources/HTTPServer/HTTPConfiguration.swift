@@ -10,6 +10,11 @@ public struct HTTPConfiguration: Sendable, Equatable {
     /// The address operators reach the server at, for links in alerts (nil: made from
     /// host and port).
     public var publicURL: String?
+    /// How long the Server-Sent Events stream may be quiet before a heartbeat comment.
+    public var sseHeartbeat: Duration = .seconds(10)
+    /// How many documents an SSE client may fall behind before it is ended (it resumes
+    /// with `Last-Event-ID`).
+    public var sseLimit: Int = 4_096
 
     public init(host: String = "127.0.0.1", port: Int = 7480) {
         self.host = host

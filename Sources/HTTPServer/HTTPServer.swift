@@ -18,9 +18,13 @@ public struct KoersHTTPServer: Sendable {
     public let registry: PrometheusCollectorRegistry
     public let gauges: StatusGauges
     public let logger: Logger
+    /// The operators' bearer tokens (`koers keys token`), replaced on SIGHUP.
+    public let tokens: HTTPTokenBook
 
-    public init(feed: any StatusFeed, configuration: HTTPConfiguration, registry: PrometheusCollectorRegistry, logger: Logger) {
+    public init(feed: any StatusFeed, configuration: HTTPConfiguration, registry: PrometheusCollectorRegistry,
+                tokens: HTTPTokenBook = HTTPTokenBook(), logger: Logger) {
         self.feed = feed
+        self.tokens = tokens
         self.configuration = configuration
         self.registry = registry
         self.gauges = StatusGauges(feed: feed, registry: registry, perItem: configuration.itemMetrics)
@@ -44,8 +48,15 @@ public struct KoersHTTPServer: Sendable {
         return [app, GaugeFollower(gauges: gauges)]
     }
 
+    /// Every route of the server, here and nowhere else (`docs/openapi.yaml` describes them).
+    ///
+    /// Credentials (`docs/operations.md`, "HTTP API"): writes always need an operator's
+    /// bearer token; reads need one when the server listens beyond loopback. `/healthz`
+    /// and `/readyz` are open: probes, with nothing of the programme in them.
     func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: RequestMetrics(registry: registry))
+        let api = API(feed: feed, configuration: configuration, tokens: tokens)
         router.get("healthz") { _, _ in
             JSONBody(["status": "alive"])
         }
@@ -56,12 +67,21 @@ public struct KoersHTTPServer: Sendable {
             return JSONBody(Ready(ready: ready, checks: checks)).response(status: ready ? .ok : .serviceUnavailable)
         }
         if let web = try? WebSite(feed: feed) { WebRoutes(site: web).add(to: router) }
-        router.get("metrics") { [gauges, registry] _, _ -> Response in
+        router.get("metrics") { [gauges, registry] request, _ -> Response in
+            _ = try api.authorize(request, write: false)
             await gauges.collect()
             var buffer = ByteBuffer()
             buffer.writeBytes(registry.emitToBuffer())
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: buffer))
         }
+        let events = EventStream(api: api, clients: registry.makeGauge(name: "koers_sse_clients", labels: [], help: MetricCatalog.help("koers_sse_clients")),
+                                 limit: configuration.sseLimit, heartbeat: configuration.sseHeartbeat)
+        router.get("api/v1/status") { request, _ in try await api.status(request) }
+        router.get("api/v1/alerts") { request, _ in try await api.alerts(request) }
+        router.post("api/v1/alerts/:key/ack") { request, context in try await api.acknowledge(request, context) }
+        router.get("api/v1/items/:id") { request, context in try await api.item(request, context) }
+        router.get("api/v1/acknowledgements") { request, _ in try await api.acknowledgements(request) }
+        router.get("api/v1/stream") { request, _ in try await events.respond(request) }
         return router
     }
 }
@@ -81,7 +101,7 @@ struct JSONBody<T: Encodable & Sendable>: ResponseGenerator {
 
     static var encoder: JSONEncoder {
         let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return e
     }
 

@@ -23,6 +23,10 @@ public struct CurveKeyFile: Sendable {
     /// For an operator key (`operator:NAME`), the themes whose alerts it may
     /// acknowledge (`themes = "work health"`); nil: every theme.
     public var themes: [String]?
+    /// For an operator key, the SHA-256 (64 lowercase hex digits) of its HTTP bearer token
+    /// (`http-token-sha256 = "…"`, written by `koers keys token`): the aggregator's HTTP
+    /// API admits that token as this operator. Never the token itself.
+    public var httpTokenSHA256: String?
 
     /// A key file's contents.
     public init(identity: String, publicKey: CurvePublicKey, secretKey: CurveSecretKey? = nil) {
@@ -51,6 +55,7 @@ public struct CurveKeyFile: Sendable {
         }
         lines += ["# created \(stamp)", "identity = \"\(identity)\"", "public-key = \"\(publicKey.z85)\""]
         if let themes { lines.append("themes = \"\(themes.joined(separator: " "))\"") }
+        if let httpTokenSHA256 { lines.append("http-token-sha256 = \"\(httpTokenSHA256)\"") }
         if let secretKey { lines.append("secret-key = \"\(secretKey.z85)\"") }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -74,8 +79,8 @@ public struct CurveKeyFile: Sendable {
                 throw fail(i + 1, "the value of `\(name)` must be in double quotes")
             }
             value = String(value.dropFirst().dropLast())
-            guard ["identity", "public-key", "secret-key", "themes"].contains(name) else {
-                throw fail(i + 1, "unknown field `\(name)`; expected identity, public-key, secret-key or themes")
+            guard ["identity", "public-key", "secret-key", "themes", "http-token-sha256"].contains(name) else {
+                throw fail(i + 1, "unknown field `\(name)`; expected identity, public-key, secret-key, themes or http-token-sha256")
             }
             guard fields[name] == nil else { throw fail(i + 1, "`\(name)` appears twice") }
             fields[name] = (value, i + 1)
@@ -97,6 +102,15 @@ public struct CurveKeyFile: Sendable {
             guard identity.value.hasPrefix("operator:") else { throw fail(t.line, "`themes` scopes an operator key; `\(identity.value)` is not `operator:NAME`") }
             guard !themes.isEmpty else { throw fail(t.line, "`themes` is empty; leave the line out to allow every theme") }
             file.themes = themes
+        }
+        if let h = fields["http-token-sha256"] {
+            guard identity.value.hasPrefix("operator:") else {
+                throw fail(h.line, "`http-token-sha256` gives an operator an HTTP token; `\(identity.value)` is not `operator:NAME`")
+            }
+            guard h.value.count == 64, h.value.allSatisfy({ "0123456789abcdef".contains($0) }) else {
+                throw fail(h.line, "`http-token-sha256` must be 64 lowercase hex digits (a SHA-256); write it with `koers keys token`")
+            }
+            file.httpTokenSHA256 = h.value
         }
         return file
     }
@@ -176,6 +190,18 @@ public struct CurveKeyFile: Sendable {
             if let t = file.themes { scopes[file.identity] = Set(t) }
         }
         return scopes
+    }
+
+    /// Every operator key's HTTP token hash in a directory: `operator:NAME` → the
+    /// SHA-256 hex of its token, for the keys that carry one.
+    public static func loadHTTPTokenHashes(directory: String) throws(ZMQError) -> [String: String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var hashes: [String: String] = [:]
+        for name in names.sorted() where name.hasSuffix(".key") {
+            let file = try read((directory as NSString).appendingPathComponent(name))
+            if let h = file.httpTokenSHA256 { hashes[file.identity] = h }
+        }
+        return hashes
     }
 
     /// Reads every `*.key` file in a directory into an allow-list for a ``ZAPAuthenticator``.

@@ -50,6 +50,9 @@ struct AggregatorCommand: AsyncParsableCommand {
         @Flag(name: .customLong("no-item-metrics"), help: "Leave the per-item series (progress against the path) out of /metrics: for plans of many thousands of items.")
         var noItemMetrics = false
 
+        @Option(name: .customLong("sse-heartbeat"), help: ArgumentHelp("Seconds the HTTP event stream may be quiet before a heartbeat comment.", visibility: .hidden))
+        var sseHeartbeat: Double = 10
+
         @OptionGroup var clock: ClockOptions
 
         @OptionGroup var log: LogOptions
@@ -87,6 +90,9 @@ struct AggregatorCommand: AsyncParsableCommand {
                 config.trustedKeys = trust.keys
                 config.operatorScopes = trust.scopes
             }
+            // The operators' HTTP tokens: read with the trusted keys, in plain mode too
+            // (the HTTP API takes no anonymous write, ever).
+            let tokens = HTTPTokenBook(try AggregatorCommand.loadTokens(directory: common.keys, logger: logger, required: !plain))
             // One Prometheus registry for everything /metrics shows; the ingest path counts
             // into it through swift-metrics.
             let registry = PrometheusCollectorRegistry()
@@ -96,11 +102,12 @@ struct AggregatorCommand: AsyncParsableCommand {
             var around: [any Service] = []
             if var httpConfig = try HTTPConfiguration.parse(http) {
                 httpConfig.itemMetrics = !noItemMetrics
-                around += KoersHTTPServer(feed: feed, configuration: httpConfig, registry: registry, logger: logger).services()
+                httpConfig.sseHeartbeat = .milliseconds(Int(sseHeartbeat * 1000))
+                around += KoersHTTPServer(feed: feed, configuration: httpConfig, registry: registry, tokens: tokens, logger: logger).services()
             }
             ProcessMemory.releaseFreed()
             logger.debug("status rebuilt", metadata: ["rss_mb": "\(ProcessMemory.residentMegabytes())"])
-            let reloader = TrustReloader(runtime: runtime, directory: common.keys, plan: plan, logger: logger)
+            let reloader = TrustReloader(runtime: runtime, tokens: tokens, directory: common.keys, plan: plan, logger: logger)
             // SIGTERM, SIGINT and SIGQUIT stop cleanly (the batch in hand is stored and
             // acknowledged, sockets are closed); SIGHUP re-reads the trusted keys; SIGUSR1
             // and SIGUSR2 are logged and ignored. None of them kills the aggregator mid-write.
@@ -134,11 +141,21 @@ struct AggregatorCommand: AsyncParsableCommand {
         return (trusted, scopes)
     }
 
+    /// The HTTP token hashes of the operator keys in a directory, with each key's scope.
+    /// In plain mode a missing or unreadable directory gives no tokens (and so no writes).
+    static func loadTokens(directory: String, logger: Logger, required: Bool) throws -> [String: (sha256Hex: String, scope: Set<String>?)] {
+        guard required || FileManager.default.fileExists(atPath: directory) else { return [:] }
+        let hashes = try CurveKeyFile.loadHTTPTokenHashes(directory: directory)
+        let scopes = try CurveKeyFile.loadOperatorScopes(directory: directory)
+        return Dictionary(uniqueKeysWithValues: hashes.map { ($0.key, (sha256Hex: $0.value, scope: scopes[$0.key])) })
+    }
+
     /// Re-reads the trusted keys on SIGHUP: a key added is trusted, a key removed refused,
     /// for new connections, without a restart. A directory that does not read keeps the
     /// keys in force and says why.
     struct TrustReloader: Service {
         let runtime: AggregatorRuntime
+        let tokens: HTTPTokenBook
         let directory: String
         let plan: Plan
         let logger: Logger
@@ -154,8 +171,10 @@ struct AggregatorCommand: AsyncParsableCommand {
                     }
                     do {
                         let trust = try AggregatorCommand.loadTrust(directory: directory, plan: plan, logger: logger)
+                        let newTokens = try AggregatorCommand.loadTokens(directory: directory, logger: logger, required: true)
                         runtime.reloadTrust(keys: trust.keys, scopes: trust.scopes)
-                        logger.notice("trusted keys reloaded", metadata: ["directory": "\(directory)", "trusted_keys": "\(trust.keys.count)",
+                        tokens.replace(newTokens)
+                        logger.notice("trusted keys reloaded", metadata: ["directory": "\(directory)", "trusted_keys": "\(trust.keys.count)", "http_tokens": "\(newTokens.count)",
                                                                           "identities": "\(Set(trust.keys.values).sorted().joined(separator: ","))"])
                     } catch {
                         logger.error("trusted keys not reloaded; the previous keys stay in force", metadata: ["error": "\(error)"])

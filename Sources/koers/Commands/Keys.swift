@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HTTPServer
 import Plan
 import ZeroMQ
 
@@ -7,7 +8,7 @@ import ZeroMQ
 struct Keys: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Generate and inspect CURVE key pairs.",
-        subcommands: [Generate.self, Show.self])
+        subcommands: [Generate.self, Show.self, Token.self])
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -77,6 +78,52 @@ struct Keys: ParsableCommand {
             print("identity    \(key.identity)")
             print("public key  \(key.publicKey.z85)")
             print("secret key  \(key.secretKey == nil ? "absent" : "present, matches the public key")")
+        }
+    }
+}
+
+extension Keys {
+    /// `koers keys token operator:NAME`: a bearer token for the aggregator's HTTP API.
+    struct Token: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make an operator's HTTP API token: printed once, its SHA-256 written into KEYS/operator.NAME.key.",
+            discussion: """
+                The token (32 random bytes, base64url) is printed once and kept nowhere: store it where the operator's \
+                tools read it. The public key file gets `http-token-sha256 = "…"`; give that file to the aggregator's \
+                keys directory and send it SIGHUP. Running this again replaces the token (the old one stops working \
+                after the aggregator's next reload). The key's `themes` scope applies to HTTP acknowledgements too.
+                """)
+
+        @Argument(help: "The operator: `operator:NAME`.")
+        var name: String
+
+        @Option(name: .long, help: "The directory holding operator.NAME.key (the aggregator's keys directory, or a copy).")
+        var keys: String = "keys"
+
+        func run() throws {
+            guard name.hasPrefix(KeyIdentity.operatorPrefix), CurveKeyFile.isValidIdentity(name) else {
+                printError("an HTTP token belongs to an operator: `operator:NAME`, not `\(name)`")
+                throw ExitCode(1)
+            }
+            let path = (keys as NSString).appendingPathComponent("\(CurveKeyFile.fileStem(for: name)).key")
+            var file: CurveKeyFile
+            do { file = try CurveKeyFile.read(path) } catch {
+                printError("\(error.message) (make the key first: `koers keys generate \(name) --dir \(keys)`)")
+                throw ExitCode(1)
+            }
+            guard file.identity == name, file.secretKey == nil else {
+                printError("\(path) is not \(name)'s public key file")
+                throw ExitCode(1)
+            }
+            let (token, hash) = HTTPToken.generate()
+            file.httpTokenSHA256 = hash
+            do { try file.render().write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                printError("cannot write \(path): \(error.localizedDescription)")
+                throw ExitCode(1)
+            }
+            print(token)
+            printError("wrote the token's SHA-256 into \(path); the token above is shown only this once. "
+                + "Copy the file to the aggregator's keys directory and send it SIGHUP; use `Authorization: Bearer TOKEN`.")
         }
     }
 }
