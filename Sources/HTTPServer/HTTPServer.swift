@@ -57,6 +57,8 @@ public struct KoersHTTPServer: Sendable {
         let router = Router()
         router.add(middleware: RequestMetrics(registry: registry))
         let api = API(feed: feed, configuration: configuration, tokens: tokens)
+        // The templates are constants of the binary, parsed here; a test renders every page.
+        WebRoutes(site: try! WebSite(feed: feed), api: api).add(to: router)
         router.get("healthz") { _, _ in
             JSONBody(["status": "alive"])
         }
@@ -66,7 +68,6 @@ public struct KoersHTTPServer: Sendable {
             struct Ready: Encodable { var ready: Bool; var checks: [ReadinessCheck] }
             return JSONBody(Ready(ready: ready, checks: checks)).response(status: ready ? .ok : .serviceUnavailable)
         }
-        if let web = try? WebSite(feed: feed) { WebRoutes(site: web).add(to: router) }
         router.get("metrics") { [gauges, registry] request, _ -> Response in
             _ = try api.authorize(request, write: false)
             await gauges.collect()

@@ -35,6 +35,7 @@ enum Assets {
         ul.alerts { list-style: none; padding: 0; }
         li.alert { border-left: 4px solid currentColor; padding: .25rem .75rem; margin: .75rem 0; }
         li.alert p { margin: .2rem 0; color: var(--ink); }
+        li.alert form, li.alert details { color: var(--ink); }
         .ack-form fieldset { display: flex; flex-wrap: wrap; gap: .5rem; border: 1px solid var(--line); }
         ul.changes { padding-left: 1.2rem; } .changes .date { font-variant-numeric: tabular-nums; color: #57606a; }
         footer { padding: 1rem; border-top: 1px solid var(--line); font-size: .85rem; color: #57606a; }

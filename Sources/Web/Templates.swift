@@ -91,14 +91,15 @@ enum Templates {
             <p class="action"><strong>Wat te doen:</strong> {{action}}</p>
             {{#acknowledged}}<p class="ack">{{acknowledged}}</p>{{/acknowledged}}
             {{#canAcknowledge}}
+            <details class="ack"><summary>In behandeling nemen</summary>
             <form class="ack-form" method="post" action="/alerts/{{keyPath}}/ack">
-              <fieldset><legend>In behandeling nemen</legend>
+              <fieldset><legend>Melding {{key}} in behandeling nemen</legend>
               <label>Reden <input name="reason" required></label>
               <label>Tot (optioneel) <input type="date" name="until"></label>
               <label>Door (naam) <input name="by"></label>
               <label>Sleutel (operator-token) <input type="password" name="token" required autocomplete="current-password"></label>
               <button type="submit">Bevestig</button></fieldset>
-            </form>
+            </form></details>
             {{/canAcknowledge}}
           </li>
         {{/alerts}}
@@ -145,6 +146,7 @@ extension Templates {
           <table class="reports"><thead><tr><th scope="col">Peildatum</th><th scope="col">Waarde</th><th scope="col">Door</th><th scope="col">Toelichting</th></tr></thead><tbody>
           {{#reports}}<tr><td>{{date}}</td><td>{{value}}</td><td>{{by}}</td><td>{{note}}</td></tr>{{/reports}}
           </tbody></table>
+          {{#earlier}}<p>En {{earlier}} eerdere rapportages (alle: <a href="/api/v1/items/{{id}}">als JSON</a>).</p>{{/earlier}}
           {{/hasReports}}
           {{^hasReports}}<p>Nog geen rapportages ontvangen.</p>{{/hasReports}}
         </section>

@@ -34,9 +34,9 @@ extension WebSite {
         struct Report { var date: String; var value: String; var by: String; var note: String }
         struct Change { var date: String; var symbol: String; var state: String; var text: String }
         struct View {
-            var query: String; var themeID: String; var themeName: String; var goalName: String; var interventionName: String?
+            var id: String; var query: String; var themeID: String; var themeName: String; var goalName: String; var interventionName: String?
             var name: String; var kind: String; var state: String; var stateWord: String; var symbol: String; var why: String
-            var chart: String?; var facts: [Fact]; var reports: [Report]; var hasReports: Bool; var history: [Change]
+            var chart: String?; var facts: [Fact]; var reports: [Report]; var hasReports: Bool; var earlier: Int; var history: [Change]
         }
         let row: ItemRow
         var facts: [Fact] = []
@@ -80,14 +80,14 @@ extension WebSite {
         }
         let themeName = model.names[place.0] ?? place.0
         let goalName = feed.plan.themes.first { $0.id == place.0 }?.goals.first { $0.id == place.1 }?.name ?? place.1
-        let view = View(query: live ? "" : "?as_of=\(snap.date.iso)", themeID: place.0, themeName: themeName, goalName: goalName,
+        let view = View(id: id, query: live ? "" : "?as_of=\(snap.date.iso)", themeID: place.0, themeName: themeName, goalName: goalName,
                         interventionName: place.2.flatMap { model.names[$0] }, name: row.name, kind: row.kind, state: row.state,
                         stateWord: row.stateWord, symbol: row.symbol, why: row.why,
                         chart: chart?(ItemChartInput(item: input, observations: observations, asOf: snap.date, forecast: status?.evidence.forecast)),
                         facts: facts,
-                        reports: reports.reversed().map { Report(date: Dutch.date(PlanDate(iso: $0.date) ?? snap.date), value: Dutch.number($0.value),
-                                                                 by: $0.reporter.map { "\($0) (\(model.names[$0] ?? ""))" } ?? $0.publisher, note: $0.note ?? "") },
-                        hasReports: !reports.isEmpty, history: changes.reversed())
+                        reports: reports.reversed().prefix(50).map { Report(date: Dutch.date(PlanDate(iso: $0.date) ?? snap.date), value: Dutch.number($0.value),
+                                                                            by: $0.reporter ?? $0.publisher, note: $0.note ?? "") },
+                        hasReports: !reports.isEmpty, earlier: max(0, reports.count - 50), history: changes.reversed())
         return Page(status: 200, html: render(frame(row.name, snap, live: live, body: library.render(view, withTemplate: "item") ?? "")))
     }
 

@@ -49,6 +49,13 @@ struct API: Sendable {
         if write {
             throw .unauthorized("acknowledging needs an operator's token: `Authorization: Bearer TOKEN` (`koers keys token operator:NAME`)")
         }
+        // A browser's pages and its EventSource send the token as the cookie the login
+        // page set (reads only: a write needs the token itself, so no other site can
+        // make a browser write).
+        if let cookie = request.cookies["koers_token"]?.value, !cookie.isEmpty {
+            guard let who = tokens.holder(of: cookie) else { throw .unauthorized("the login has expired (the token is no longer known): log in again at /login") }
+            return who
+        }
         if !configuration.isLoopback {
             throw .unauthorized("this server listens beyond loopback (\(configuration.host)): reads need an operator's token too, `Authorization: Bearer TOKEN`")
         }
