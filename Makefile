@@ -5,7 +5,7 @@ SWIFT        ?= swift
 BENCH_DIR    := .bench
 CC           ?= cc
 APT_PACKAGES := libzmq3-dev libsqlite3-dev pkg-config
-TEST_APT_PACKAGES := prometheus prometheus-alertmanager curl
+TEST_APT_PACKAGES := prometheus prometheus-alertmanager curl chromium chromium-driver fonts-dejavu-core
 
 # Installs the Debian packages named in $(1) that are missing: apt-get update first, as
 # root; otherwise says what to run.
@@ -31,7 +31,7 @@ endef
 setup:
 	@$(call apt_install,$(APT_PACKAGES))
 
-## test-setup: the outside programs the tests run for real: Prometheus (and promtool), Alertmanager, curl
+## test-setup: the outside programs the tests run for real: Prometheus (and promtool), Alertmanager, curl, headless Chromium with its driver
 test-setup:
 	@$(call apt_install,$(TEST_APT_PACKAGES))
 
@@ -50,6 +50,7 @@ python-deps:
 	@python3 -c 'import jsonschema' 2>/dev/null || { echo "make: installing jsonschema with pip"; python3 -m pip install -q jsonschema; }
 	@python3 -c 'import zmq' 2>/dev/null || { echo "make: installing pyzmq with pip"; python3 -m pip install -q pyzmq; }
 	@python3 -c 'import schemathesis' 2>/dev/null || { echo "make: installing schemathesis with pip"; python3 -m pip install -q schemathesis; }
+	@python3 -c 'import selenium' 2>/dev/null || { echo "make: installing selenium with pip"; python3 -m pip install -q selenium; }
 
 ## test: every test suite
 test: setup test-setup python-deps

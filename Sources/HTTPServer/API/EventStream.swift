@@ -3,6 +3,7 @@ import Foundation
 import History
 import HTTPTypes
 import Hummingbird
+import ServiceLifecycle
 import NIOCore
 import Prometheus
 import StreamProtocol
@@ -96,6 +97,9 @@ struct EventStream: Sendable {
                     }
                 }
                 var quietSince = ContinuousClock.now
+                // The aggregator stopping ends the stream (clients see the connection
+                // close and reconnect with Last-Event-ID), rather than holding the stop.
+                try await withGracefulShutdownHandler {
                 for await item in items {
                     switch item {
                     case .document(let d) where d.sequence > sent:
@@ -108,6 +112,9 @@ struct EventStream: Sendable {
                         try await writer.write(Self.buffer(": heartbeat \(sent)\n\n"))
                         quietSince = .now
                     }
+                }
+                } onGracefulShutdown: {
+                    continuation.finish()
                 }
                 group.cancelAll()
             }
