@@ -16,6 +16,17 @@ public enum DutchText {
         return tenths < 0 ? "-" + text : text
     }
 
+    /// A number with exactly `decimals` decimals (`6,80`), for axis ticks at a step below 1.
+    public static func number(_ v: Double, decimals: Int) -> String {
+        guard v.isFinite, decimals > 0 else { return number(v.rounded()) }
+        var scale = 1
+        for _ in 0..<decimals { scale *= 10 }
+        let n = Int((v * Double(scale)).rounded())
+        let a = abs(n), frac = String(a % scale)
+        let text = "\(a / scale)," + String(repeating: "0", count: decimals - frac.count) + frac
+        return n < 0 ? "-" + text : text
+    }
+
     /// A number with its unit: `%` and `‰` attach (`82%`), words take a space (`6,9 cijfer`).
     public static func amount(_ v: Double, _ unit: String) -> String {
         number(v) + (unit.isEmpty || unit == "%" || unit == "‰" ? unit : " \(unit)")

@@ -57,7 +57,8 @@ public struct Frame: Sendable {
         }
         let step = [1, 2, 3, 6].first { days / 30 / $0 <= 6 } ?? 12
         var ticks: [Tick] = []
-        var d = PlanDate(year: firstDate.year, month: firstDate.components.month, day: 1)!.adding(months: 1)
+        var d = PlanDate(year: firstDate.year, month: firstDate.components.month, day: 1)!
+        if d < firstDate { d = d.adding(months: 1) }
         while d <= lastDate {
             if (d.components.month - 1) % step == 0 { ticks.append(Tick(position: x(d), label: DutchText.month(d))) }
             d = d.adding(months: 1)
@@ -69,8 +70,10 @@ public struct Frame: Sendable {
     public func valueTicks() -> [Tick] {
         let step = step > 0 ? step : Frame.niceStep(high - low)
         let first = (low / step).rounded(.up)
+        var decimals = 0, unit = 1.0
+        while step * unit < 1 - 1e-9 && decimals < 6 { unit *= 10; decimals += 1 }
         return stride(from: first, through: (high / step + 1e-9).rounded(.down), by: 1).map {
-            Tick(position: y($0 * step), label: DutchText.number($0 * step))
+            Tick(position: y($0 * step), label: decimals == 0 ? DutchText.number($0 * step) : DutchText.number($0 * step, decimals: decimals))
         }
     }
 

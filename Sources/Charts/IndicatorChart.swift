@@ -92,7 +92,7 @@ extension Chart {
         let x = input.indicator
         return [
             LegendItem(marker: .line("koers-path"), text: "pad naar het doel in \(x.targetYear)"),
-            LegendItem(marker: .circle("koers-reported"), text: "gemeten"),
+            LegendItem(marker: .circle("koers-reported"), text: input.visible.isEmpty ? "gemeten: nog geen meting" : "gemeten"),
             LegendItem(marker: .line("koers-reference"), text: "referentie"),
             LegendItem(marker: .swatch("koers-band"), text: "marge: tot \(DutchText.percent(input.model.lagTolerance)) achter het pad"),
         ]

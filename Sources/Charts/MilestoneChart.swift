@@ -90,7 +90,7 @@ public enum Chart {
         let m = input.milestone
         var items = [LegendItem(marker: .line("koers-path"), text: "gepland pad")]
         if !m.checkpoints.isEmpty { items.append(LegendItem(marker: .diamond("koers-checkpoint"), text: "tussendoel")) }
-        items.append(LegendItem(marker: .circle("koers-reported"), text: "gerapporteerd"))
+        items.append(LegendItem(marker: .circle("koers-reported"), text: input.visible.isEmpty ? "gerapporteerd: nog niets" : "gerapporteerd"))
         if let f = input.forecast, !input.visible.isEmpty {
             items.append(LegendItem(marker: .line("koers-forecast"), text: "prognose: gereed \(f)"))
         }
@@ -126,7 +126,7 @@ public enum Chart {
         var out = ""
         for l in lines { out += SVG.line(l.x, f.top, l.x, f.bottom, l.cls) + "\n" }
         for p in TopLabels.place(lines.map { ($0.x, $0.label) }, width: width) {
-            out += SVG.text(p.x, f.top - 6 - Double(p.lane) * 13, p.text) + "\n"
+            out += SVG.text(p.x, f.top - 8 - Double(p.lane) * 13, p.text) + "\n"
         }
         return out
     }

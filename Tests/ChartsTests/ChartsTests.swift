@@ -144,6 +144,18 @@ struct ChartsTests {
         #expect(DutchText.number(v) == text)
     }
 
+    @Test("axis ticks below 1 show their decimals", arguments: [(6.8, 2, "6,80"), (0.05, 2, "0,05"), (-1.5, 1, "-1,5"), (3, 1, "3,0")])
+    func tickNumbers(v: Double, decimals: Int, text: String) {
+        #expect(DutchText.number(v, decimals: decimals) == text)
+    }
+
+    @Test("the threshold indicator's value ticks are distinct")
+    func distinctTicks() {
+        let g = Chart.indicatorGeometry(IndicatorChartInput(indicator: indicator("persoonlijk-welzijn"), observations: [], asOf: d("2024-01-01")))
+        let labels = g.frame.valueTicks().map(\.label)
+        #expect(Set(labels).count == labels.count, "\(labels)")
+    }
+
     @Test("SVG coordinates have a decimal point and no negative zero")
     func coords() {
         #expect(SVG.coord(1.25) == "1.3")
