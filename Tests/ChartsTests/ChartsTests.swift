@@ -12,6 +12,7 @@ func everyChart() -> [(name: String, svg: String)] {
     done.observations.append((d("2023-04-20"), 1))
     return [
         ("milestone", Chart.milestone(werksferenInput())),
+        ("milestone-small", Chart.milestone(werksferenInput(size: ChartSize(width: 360, height: 240)))),
         ("milestone-empty", Chart.milestone(MilestoneChartInput(milestone: milestone("slakhorst-woningen"), observations: [], asOf: d("2022-03-01")))),
         ("binary-not-done", Chart.milestone(notDone)),
         ("binary-done", Chart.milestone(done)),
