@@ -88,6 +88,12 @@ let package = Package(
             name: "Status",
             dependencies: ["Plan"]
         ),
+        // The SVG charts of milestones and indicators, for the web pages and the council
+        // report alike: pure functions of plan items, observations and a date.
+        .target(
+            name: "Charts",
+            dependencies: ["Plan", "Status"]
+        ),
         // What the parts around the aggregator see of it: its numbered stream (live, from
         // the aggregator's own publisher) and its snapshots, and the one way to write
         // (acknowledge). The HTTP server and the notifiers import this, never Aggregator.
@@ -210,6 +216,12 @@ let package = Package(
         .testTarget(
             name: "StatusTests",
             dependencies: ["Status", "Plan"]
+        ),
+        // The charts: determinism, XML, the path against the status model, golden files.
+        .testTarget(
+            name: "ChartsTests",
+            dependencies: ["Charts", "Status", "Plan"],
+            exclude: ["Golden"]
         ),
         // The operator side over snapshot documents: narrowing, the text of alerts.
         .testTarget(
