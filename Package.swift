@@ -129,7 +129,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
-                "Feed", "StreamProtocol", "History", "Status", "Plan",
+                "Feed", "Charts", "StreamProtocol", "History", "Status", "Plan",
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),

@@ -75,7 +75,7 @@ public final class DemoRunner: @unchecked Sendable {
         say("  data, keys and logs in \(options.directory)")
 
         let http = try options.http ?? "127.0.0.1:\(ZeroMQ.isLoopbackPortFree(7480) ? 7480 : ZeroMQ.unusedLoopbackPort())"
-        if http != "none" { say("  the status over HTTP: http://\(http)/metrics, http://\(http)/api/v1/status") }
+        if http != "none" { say("  the status in a browser: http://\(http)/ (live; also /metrics and /api/v1/status)") }
         try start("aggregator", ["aggregator", "run", "--keys", keys, "--data", data, "--ingest", ingest, "--stream", stream, "--snapshot", snapshot,
                                  "--http", http,
                                  // Half a real second of slack for a busy machine, at most 20 simulated

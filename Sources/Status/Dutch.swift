@@ -123,6 +123,9 @@ public enum Dutch {
         }
         switch status.state {
         case .unknown where e.lastValue == nil: parts.insert("geen gegevens ontvangen", at: 0)
+        case .overdue where e.lastValue == nil:
+            parts.insert("geen rapportage ontvangen", at: 0)
+            if let due { parts.append("einddatum \(date(due)) verstreken") }
         case .unknown: parts.append("gegevens verouderd of themadienst stil")
         case .overdue: if let due { parts.append("einddatum \(date(due)) verstreken") }
         case .notStarted: parts.append("nog niet begonnen")

@@ -1,3 +1,4 @@
+import Charts
 import Feed
 import Foundation
 import History
@@ -20,7 +21,7 @@ extension WebSite {
 
     /// One milestone or indicator: where it sits, its state and why, its figures, every
     /// reported value, and the history of its state and alerts. `chart` draws its path.
-    public func item(_ id: String, asOf: PlanDate?, chart: ((ItemChartInput) -> String)? = nil) async throws -> Page {
+    public func item(_ id: String, asOf: PlanDate?) async throws -> Page {
         let (snap, live) = try await snapshot(asOf: asOf)
         let model = PageModel(plan: feed.plan, snapshot: snap)
         let index = PlanIndex(feed.plan)
@@ -41,8 +42,9 @@ extension WebSite {
         let row: ItemRow
         var facts: [Fact] = []
         let place = index.milestone(at: p).map { ($0.theme, $0.goal, Optional($0.intervention)) } ?? index.indicator(at: p).map { ($0.theme, $0.goal, nil) }!
+        let goalName = feed.plan.themes.first { $0.id == place.0 }?.goals.first { $0.id == place.1 }?.name ?? place.1
         let status = model.statuses[id]
-        var input: ItemChartInput.Item
+        var chart: (_ observations: [(date: PlanDate, value: Double)]) -> String
         if let m = index.milestone(at: p)?.milestone {
             row = model.row(m, on: snap.date)
             let i = feed.plan.themes.first { $0.id == place.0 }?.goals.first { $0.id == place.1 }?.interventions.first { $0.id == place.2 }
@@ -53,7 +55,7 @@ extension WebSite {
             if !m.checkpoints.isEmpty {
                 facts.append(Fact(term: "Tussenstappen", value: m.checkpoints.map { "\(Dutch.number($0.value)) op \(Dutch.date($0.date))" }.joined(separator: "; ")))
             }
-            input = .milestone(m)
+            chart = { Chart.milestone(MilestoneChartInput(milestone: m, observations: $0, asOf: snap.date, forecast: status?.evidence.forecast, state: status?.state)) }
         } else {
             let x = index.indicator(at: p)!.indicator
             row = model.row(x, on: snap.date)
@@ -61,7 +63,7 @@ extension WebSite {
                       Fact(term: "Doel", value: "\(Dutch.number(x.target))\(unitText(x.unit)) in \(x.targetYear)")]
             for (k, v) in x.references.sorted(by: { $0.key < $1.key }) { facts.append(Fact(term: "Referentie \(k)", value: "\(Dutch.number(v))\(unitText(x.unit))")) }
             facts.append(Fact(term: "Bron", value: x.source))
-            input = .indicator(x)
+            chart = { Chart.indicator(IndicatorChartInput(indicator: x, observations: $0, asOf: snap.date, state: status?.state, goal: goalName)) }
         }
         if let f = status?.evidence.forecast { facts.append(Fact(term: "Prognose gereed", value: Dutch.date(f))) }
         if let progress = row.progress { facts.append(Fact(term: "Voortgang", value: progress + (row.expected.map { ", verwacht \($0)" } ?? ""))) }
@@ -79,11 +81,10 @@ extension WebSite {
                           text: "melding \(Dutch.word(t.alert.severity)) \(Dutch.word(t.to))\(t.to == .acknowledged ? ack : "")")
         }
         let themeName = model.names[place.0] ?? place.0
-        let goalName = feed.plan.themes.first { $0.id == place.0 }?.goals.first { $0.id == place.1 }?.name ?? place.1
         let view = View(id: id, query: live ? "" : "?as_of=\(snap.date.iso)", themeID: place.0, themeName: themeName, goalName: goalName,
                         interventionName: place.2.flatMap { model.names[$0] }, name: row.name, kind: row.kind, state: row.state,
                         stateWord: row.stateWord, symbol: row.symbol, why: row.why,
-                        chart: chart?(ItemChartInput(item: input, observations: observations, asOf: snap.date, forecast: status?.evidence.forecast)),
+                        chart: chart(observations),
                         facts: facts,
                         reports: reports.reversed().prefix(50).map { Report(date: Dutch.date(PlanDate(iso: $0.date) ?? snap.date), value: Dutch.number($0.value),
                                                                             by: $0.reporter ?? $0.publisher, note: $0.note ?? "") },
@@ -135,15 +136,6 @@ extension WebSite {
         f.isAreas = true
         return Page(status: 200, html: render(f))
     }
-}
-
-/// What an item's chart is drawn from.
-public struct ItemChartInput: Sendable {
-    public enum Item: Sendable { case milestone(Milestone), indicator(Indicator) }
-    public var item: Item
-    public var observations: [(date: PlanDate, value: Double)]
-    public var asOf: PlanDate
-    public var forecast: PlanDate?
 }
 
 extension String {

@@ -273,7 +273,7 @@ struct DemoOutputTests {
         #expect(status == 0, "\(out.suffix(2000))")
         #expect(out.contains("→ 2025-12-31"))
         #expect(out.contains("(about 60 s)"))
-        #expect(out.contains("the status over HTTP: http://127.0.0.1:"))
+        #expect(out.contains("the status in a browser: http://127.0.0.1:"))
         #expect(out.contains("Nationaal Programma Heerlen-Noord — 2025-12-31,"), "\(out.suffix(3000))")
         // No line of the scenario is dated after its end (a forecast may name a later date).
         #expect(out.range(of: "(?m)^2026-", options: .regularExpression) == nil)
