@@ -104,26 +104,44 @@ enum HTTPBench {
         return (off, on, scrapes, forwarder)
     }
 
-    /// How long `/metrics` takes to answer with a plan of `milestones` milestones and
-    /// `--no-item-metrics`, over `count` requests one after another (ms).
-    static func metricsLatency(koers: String, milestones: Int, count: Int) throws -> (p50: Double, p99: Double, max: Double, bytes: Int) {
-        let site = try AggregatorBench.Site(koers: koers)
-        let generated = SyntheticPlan.make(milestones: milestones)
-        let path = site.dir + "/plan-\(milestones).yaml"
-        try generated.yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        let port = try ZeroMQ.unusedLoopbackPort()
-        try site.start(plan: path, extra: ["--http", "127.0.0.1:\(port)", "--no-item-metrics"])
-        defer { site.stop() }
-        Thread.sleep(forTimeInterval: 1)  // let the start-up's own work settle
+    /// Answer times of some paths, `count` requests each one after another (ms).
+    struct Timing { var p50: Double; var p99: Double; var max: Double; var bytes: Int }
+
+    static func time(port: Int, path: String, count: Int) throws -> Timing {
         var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
         var bytes = 0
         for _ in 0..<count {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            let r = try get(port: port, path: "/metrics")
+            let r = try get(port: port, path: path)
             histogram.record(DispatchTime.now().uptimeNanoseconds - t0)
-            guard r.status == 200 else { throw ValidationError("/metrics answered \(r.status)") }
+            guard r.status == 200 else { throw ValidationError("\(path) answered \(r.status)") }
             bytes = r.bytes
         }
-        return (Double(histogram.valueAtPercentile(50)) / 1e6, Double(histogram.valueAtPercentile(99)) / 1e6, Double(histogram.max) / 1e6, bytes)
+        return Timing(p50: Double(histogram.valueAtPercentile(50)) / 1e6, p99: Double(histogram.valueAtPercentile(99)) / 1e6,
+                      max: Double(histogram.max) / 1e6, bytes: bytes)
+    }
+
+    /// `/metrics` and the overview page with a plan of `milestones` milestones (and
+    /// `--no-item-metrics`), and the overview with the built-in plan after a run of reports.
+    static func pages(koers: String, milestones: Int, count: Int) throws -> (metricsLarge: Timing, overviewLarge: Timing, overviewBuiltIn: Timing) {
+        let large = try AggregatorBench.Site(koers: koers)
+        let generated = SyntheticPlan.make(milestones: milestones)
+        let path = large.dir + "/plan-\(milestones).yaml"
+        try generated.yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let port = try ZeroMQ.unusedLoopbackPort()
+        try large.start(plan: path, extra: ["--http", "127.0.0.1:\(port)", "--no-item-metrics"])
+        Thread.sleep(forTimeInterval: 1)  // let the start-up's own work settle
+        let metrics = try time(port: port, path: "/metrics", count: count)
+        let overviewLarge = try time(port: port, path: "/", count: max(10, count / 5))
+        large.stop()
+
+        let small = try AggregatorBench.Site(koers: koers)
+        let smallPort = try ZeroMQ.unusedLoopbackPort()
+        try small.start(plan: nil, extra: ["--http", "127.0.0.1:\(smallPort)"])
+        defer { small.stop() }
+        let plan = try PlanLoader.loadDefault(path: nil)
+        _ = try AggregatorBench.publish(small, AggregatorBench.Load.cycling(AggregatorBench.milestones(of: plan), count: 2_000, asOf: AggregatorBench.yesterday()))
+        let overview = try time(port: smallPort, path: "/", count: count)
+        return (metrics, overviewLarge, overview)
     }
 }
