@@ -131,6 +131,7 @@ public enum Dutch {
         case .notStarted: parts.append("nog niet begonnen")
         default: break
         }
+        if parts.isEmpty && status.state == .onTrack { return "nog geen rapportage, volgens de planning nog niet nodig" }
         return parts.isEmpty ? word(status.state) : parts.joined(separator: "; ")
     }
 }
