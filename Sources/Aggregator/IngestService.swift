@@ -59,23 +59,7 @@ public final class IngestService: Service, Sendable {
             while let batch = try await iterator.nextBatch(max: c.batchLimit) {
                 let now = clock.now(), receivedAt = ContinuousClock.now
                 var outcome = stage.process(batch, now: now)
-                // Resends: harmless ones are acknowledged again, conflicting ones refused.
-                // A stored one is answered with an ACK through its own sequence (true: all
-                // up to it is settled), not through the level, so that the answers to a run
-                // of resends keep the rule that a refused report's NACK comes before any ACK
-                // covering it (a service that lost both resends to learn which it was).
-                for r in outcome.resends {
-                    let earlier = try store.earlier(publisher: r.publisher, sequence: r.sequence)
-                    if let earlier, earlier.payload != r.payload {
-                        outcome.refused[.init(theme: r.publisher, code: .sequenceConflict), default: 0] += 1
-                        outcome.replies.append((r.routingID, .nack(Nack(refusedSequence: r.sequence, reason: .sequenceConflict,
-                                                                         detail: "sequence \(r.sequence) was stored with a different payload"))))
-                    } else if let refusal = earlier?.refusal {
-                        outcome.replies.append((r.routingID, .nack(Nack(refusedSequence: r.sequence, reason: refusal.0, detail: refusal.1))))
-                    } else {
-                        outcome.replies.append((r.routingID, .ack(Ack(settledThrough: r.sequence))))
-                    }
-                }
+                try Self.answerResends(&outcome, store: store)
                 // The status moves and everything is stored in one transaction; then reply.
                 let heard = Array(outcome.liveness.keys) + outcome.reports.map(\.publisher)
                 if !outcome.reports.isEmpty || !outcome.refusals.isEmpty || !heard.isEmpty {
@@ -120,6 +104,26 @@ public final class IngestService: Service, Sendable {
         if !stage.refusalCounts.isEmpty || drops > 0 {
             let counts = stage.refusalCounts.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             logger.info("refusals since start", metadata: ["counts": "\(counts)", "connections_dropped": "\(drops)"])
+        }
+    }
+
+    /// Resends: harmless ones are acknowledged again, conflicting ones refused.
+    /// A stored one is answered with an ACK through its own sequence (true: all up to it
+    /// is settled), not through the level, so that the answers to a run of resends keep
+    /// the rule that a refused report's NACK comes before any ACK covering it (a service
+    /// that lost both resends to learn which it was).
+    static func answerResends(_ outcome: inout IngestStage.Outcome, store: ReportStore) throws {
+        for r in outcome.resends {
+            let earlier = try store.earlier(publisher: r.publisher, sequence: r.sequence)
+            if let earlier, earlier.payload != r.payload {
+                outcome.refused[.init(theme: r.publisher, code: .sequenceConflict), default: 0] += 1
+                outcome.replies.append((r.routingID, .nack(Nack(refusedSequence: r.sequence, reason: .sequenceConflict,
+                                                                 detail: "sequence \(r.sequence) was stored with a different payload"))))
+            } else if let refusal = earlier?.refusal {
+                outcome.replies.append((r.routingID, .nack(Nack(refusedSequence: r.sequence, reason: refusal.0, detail: refusal.1))))
+            } else {
+                outcome.replies.append((r.routingID, .ack(Ack(settledThrough: r.sequence))))
+            }
         }
     }
 

@@ -68,17 +68,7 @@ struct EventStream: Sendable {
                     data: Self.json(Reset(reason: reset + "; take a snapshot from /api/v1/status, then follow from its sequence",
                                                        sequence: start, snapshot: "/api/v1/status")))))
             } else if let after, after < start {
-                // The stored part, in pages, up to where the subscription starts.
-                sent = after
-                while sent < start {
-                    let from = sent
-                    let page = try await blocking { try history.open().streamMessages(after: from, limit: 500) }.filter { $0.sequence <= start }
-                    guard !page.isEmpty else { break }
-                    var out = ByteBuffer()
-                    for m in page { out.writeString(Self.event(id: m.sequence, name: m.type == .statusChange ? "status_change" : "alert_transition", data: m.document)) }
-                    try await writer.write(out)
-                    sent = page.last!.sequence
-                }
+                sent = try await Self.writeStored(after: after, through: start, history: history, to: &writer)
             }
             // Live documents and heartbeat ticks, merged; the limit applies to the merge.
             enum Item: Sendable { case document(FeedDocument), tick }
@@ -120,6 +110,22 @@ struct EventStream: Sendable {
             }
             try await writer.finish(nil)
         })
+    }
+
+    /// The stored part of a resumed stream, in pages, up to where the subscription
+    /// starts: the last sequence written.
+    static func writeStored(after: UInt64, through start: UInt64, history: HistoryHandle, to writer: inout any ResponseBodyWriter) async throws -> UInt64 {
+        var sent = after
+        while sent < start {
+            let from = sent
+            let page = try await blocking { try history.open().streamMessages(after: from, limit: 500) }.filter { $0.sequence <= start }
+            guard !page.isEmpty else { break }
+            var out = ByteBuffer()
+            for m in page { out.writeString(event(id: m.sequence, name: m.type == .statusChange ? "status_change" : "alert_transition", data: m.document)) }
+            try await writer.write(out)
+            sent = page.last!.sequence
+        }
+        return sent
     }
 
     /// One event in the text/event-stream format.
