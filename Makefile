@@ -5,13 +5,24 @@ SWIFT        ?= swift
 BENCH_DIR    := .bench
 CC           ?= cc
 APT_PACKAGES := libzmq3-dev libsqlite3-dev pkg-config
+# What only the tests need: a real Alertmanager for the notifier tests.
+TEST_APT_PACKAGES := prometheus-alertmanager
 
-.PHONY: setup python-deps build run test bench clean
+.PHONY: setup test-setup python-deps build run test bench clean
 
 ## setup: install libzmq3-dev and pkg-config with apt-get when missing (idempotent)
 setup:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
+
+## test-setup: also what the tests need (prometheus-alertmanager), when missing
+test-setup: setup
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(TEST_APT_PACKAGES)"
+
+# apt-install PACKAGES="…": apt-get update and install those that are missing, as root.
+.PHONY: apt-install
+apt-install:
 	@missing=""; \
-	for p in $(APT_PACKAGES); do \
+	for p in $(PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -39,7 +50,7 @@ python-deps:
 	@python3 -c 'import zmq' 2>/dev/null || { echo "make: installing pyzmq with pip"; python3 -m pip install -q pyzmq; }
 
 ## test: every test suite
-test: setup python-deps
+test: test-setup python-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -48,6 +48,8 @@ struct AggregatorCommand: AsyncParsableCommand {
         @Flag(name: .customLong("no-item-metrics"), help: "Leave the per-item series (progress against the path) out of /metrics: for plans of many thousands of items.")
         var noItemMetrics = false
 
+        @OptionGroup var notify: NotifyOptions
+
         @OptionGroup var clock: ClockOptions
 
         @Option(name: .long, help: ArgumentHelp("Days a theme may be quiet beyond its heartbeat cadence (compressed clocks).", visibility: .hidden))
@@ -85,14 +87,16 @@ struct AggregatorCommand: AsyncParsableCommand {
             // One Prometheus registry for everything /metrics shows; the ingest path counts
             // into it through swift-metrics.
             let registry = PrometheusCollectorRegistry()
+            let metricsFactory = CatalogMetricsFactory(registry: registry)
             let runtime = try AggregatorRuntime(configuration: config, clock: clock.make(), logger: logger,
-                                                metricsFactory: CatalogMetricsFactory(registry: registry))
+                                                metricsFactory: metricsFactory)
             let feed = AggregatorFeed(runtime: runtime)
             var around: [any Service] = []
             if var httpConfig = try HTTPConfiguration.parse(http) {
                 httpConfig.itemMetrics = !noItemMetrics
                 around += KoersHTTPServer(feed: feed, configuration: httpConfig, registry: registry, logger: logger).services()
             }
+            around += try notify.services(feed: feed, http: http, metricsFactory: metricsFactory, logger: logger)
             ProcessMemory.releaseFreed()
             logger.debug("status rebuilt", metadata: ["rss_mb": "\(ProcessMemory.residentMegabytes())"])
             let reloader = TrustReloader(runtime: runtime, directory: common.keys, plan: plan, logger: logger)
