@@ -205,7 +205,8 @@ let package = Package(
         .testTarget(
             name: "ThemeServiceTests",
             dependencies: ["ThemeService", "Aggregator", "Operators", "StreamProtocol", "History", "Plan", "Wire", "ZeroMQ",
-                           "Notify", "Status", "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin"]
+                           "Notify", "Status", "Feed", .product(name: "CoreMetrics", package: "swift-metrics"),
+                           .product(name: "Logging", package: "swift-log"), "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin"]
         ),
         .testTarget(
             name: "AggregatorTests",

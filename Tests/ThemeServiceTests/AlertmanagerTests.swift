@@ -2,8 +2,11 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import CoreMetrics
+import Feed
 import History
-import Notify
+import Logging
+@testable import Notify
 import Plan
 import Status
 import StreamProtocol
@@ -291,5 +294,56 @@ struct AlertmanagerTests {
             let metrics = httpGet(ws.httpURL + "/metrics")?.body ?? ""
             #expect(metricValue(metrics, "koers_notify_position", ["notifier=\"webhook\""]) == Double(seqs.last!))
         }
+    }
+}
+
+/// A feed with only a plan: enough for what the forwarder makes of one transition.
+struct PlanOnlyFeed: StatusFeed {
+    let plan: Plan
+    let hub = StreamHub()
+    let storePath = "/nonexistent/koers.sqlite"
+    func snapshot(theme: String?) async -> StreamDocuments.Snapshot {
+        StreamDocuments.Snapshot(sequence: 0, date: PlanDate(iso: "2024-01-01")!, planVersion: 1, items: [], rollups: [], alerts: [],
+                                 silentThemes: [], topics: [:])
+    }
+    func lastHeard() async -> [String: Int64] { [:] }
+    func now() -> Int64 { 0 }
+    func acknowledge(_ request: StreamDocuments.AckRequest, identity: String, scope: Set<String>?) async -> Result<Void, AckRefusal> { .success(()) }
+    func readiness() async -> [ReadinessCheck] { [] }
+}
+
+@Suite("What the Alertmanager forwarder sends for a transition")
+struct AlertmanagerMappingTests {
+    func transition(from: String?, to: String, severity: String = "warning", owner: String? = "vereniging-bvs") throws -> StreamDocuments.AlertTransitionDocument {
+        let ownerField = owner.map { #""owner":"\#($0)","# } ?? ""
+        let json = """
+            {"sequence":212,"date":"2024-07-09","key":"funding-expiring:sociaal-veilig",\(from.map { #""from":"\#($0)","# } ?? "")"to":"\(to)",
+             "alert":{"key":"funding-expiring:sociaal-veilig","rule":"funding-expiring","subject":"sociaal-veilig","theme":"safety",
+                      "severity":"\(severity)","state":"\(to)","since":"2024-07-09",\(ownerField)"areas":[],"ruleVersion":1,
+                      "evidence":{"summary":"secured until 2024-09-30"}}}
+            """
+        return try StreamDocuments.decode(StreamDocuments.AlertTransitionDocument.self, from: json)
+    }
+
+    @Test("pending is not sent, nor its drop; a fired alert is active with no empty label; a label that changes resolves the old label set")
+    func mapping() throws {
+        let positionFile = NSTemporaryDirectory() + "koers-notify-\(UUID().uuidString).sqlite"
+        defer { try? FileManager.default.removeItem(atPath: positionFile) }
+        let forwarder = AlertmanagerForwarder(feed: PlanOnlyFeed(plan: try PlanLoader.loadDefault(path: nil)), url: URL(string: "http://127.0.0.1:9")!,
+                                              positions: try NotifyPositions(path: positionFile),
+                                              publicURL: nil, metricsFactory: NOOPMetricsHandler.instance, logger: Logger(label: "test"))
+        var sent: [String: [String: String]] = [:]
+        #expect(forwarder.transitionAlerts(try transition(from: nil, to: "pending"), sent: &sent).isEmpty)
+        #expect(forwarder.transitionAlerts(try transition(from: "pending", to: "resolved"), sent: &sent).isEmpty)
+        let fired = forwarder.transitionAlerts(try transition(from: "pending", to: "firing", owner: nil), sent: &sent)
+        #expect(fired.count == 1)
+        #expect(fired[0].labels == ["alertname": "funding-expiring", "alertkey": "funding-expiring:sociaal-veilig", "item": "sociaal-veilig",
+                                    "theme": "safety", "severity": "warning"], "no owner, no area: left out, not empty")
+        #expect(fired[0].annotations["link"] == nil && fired[0].annotations["what_to_do"] == Runbook.action(for: "funding-expiring"))
+        let critical = forwarder.transitionAlerts(try transition(from: "firing", to: "firing", severity: "critical", owner: nil), sent: &sent)
+        #expect(critical.map { $0.labels["severity"] } == ["warning", "critical"], "the warning resolved, the critical one active")
+        #expect(critical[0].endsAt < critical[1].endsAt)
+        let resolved = forwarder.transitionAlerts(try transition(from: "firing", to: "resolved", severity: "critical", owner: nil), sent: &sent)
+        #expect(resolved.count == 1 && resolved[0].labels["severity"] == "critical")
     }
 }
