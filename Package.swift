@@ -133,6 +133,20 @@ let package = Package(
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
         ),
+        // The notifiers: Alertmanager and webhooks, fed from the stored stream, each
+        // target with its own position in DATA/aggregator/notify.sqlite. HTTP through
+        // Foundation's URLSession; never imports Aggregator, HTTPServer or ZeroMQ.
+        .target(
+            name: "Notify",
+            dependencies: [
+                "Feed", "History", "StreamProtocol", "Status", "Plan",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The aggregator: ingest pipeline, report store.
         .target(
             name: "Aggregator",
@@ -178,7 +192,7 @@ let package = Package(
                 "StreamProtocol",
                 "History",
                 "Demo",
-                "Feed", "Telemetry", "HTTPServer",
+                "Feed", "Telemetry", "HTTPServer", "Notify",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -207,7 +221,8 @@ let package = Package(
         .testTarget(
             name: "ThemeServiceTests",
             dependencies: ["ThemeService", "Aggregator", "Operators", "StreamProtocol", "History", "Plan", "Wire", "ZeroMQ",
-                           "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin"]
+                           "Notify", "Status", "Feed", .product(name: "CoreMetrics", package: "swift-metrics"),
+                           .product(name: "Logging", package: "swift-log"), "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin"]
         ),
         .testTarget(
             name: "AggregatorTests",

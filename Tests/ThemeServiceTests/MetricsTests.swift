@@ -104,7 +104,7 @@ struct MetricsTests {
                         static_configs:
                           - targets: ['\(ws.httpAddress)']
                     """.write(toFile: config, atomically: true, encoding: .utf8)
-                let prometheus = try Child(program: "/usr/bin/prometheus", [
+                let prometheus = try Child.unblocked(["/usr/bin/prometheus",
                     "--config.file=\(config)", "--storage.tsdb.path=\(ws.dir)/tsdb", "--web.listen-address=127.0.0.1:\(port)"],
                     log: ws.dir + "/prometheus.log")
                 defer { prometheus.stop() }

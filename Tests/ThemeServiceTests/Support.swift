@@ -59,9 +59,10 @@ final class Workspace: @unchecked Sendable {
     func outbox(_ theme: String) throws -> Outbox { try Outbox(path: "\(data)/\(theme)/outbox.sqlite") }
     func store() throws -> ReportStore { try ReportStore(path: "\(data)/aggregator/koers.sqlite") }
 
-    func aggregator(_ extra: [String] = []) throws -> Child {
+    /// - Parameter environment: variables added to the test's own environment.
+    func aggregator(_ extra: [String] = [], environment: [String: String] = [:]) throws -> Child {
         try Child(["aggregator", "run", "--keys", keys, "--data", data, "--ingest", endpoint, "--stream", streamEndpoint,
-                   "--snapshot", snapshotEndpoint, "--http", httpAddress] + extra, log: dir + "/aggregator.log")
+                   "--snapshot", snapshotEndpoint, "--http", httpAddress] + extra, log: dir + "/aggregator.log", environment: environment)
     }
 
     func theme(_ theme: String) throws -> Child {
@@ -98,20 +99,17 @@ func runProgram(_ path: String, _ args: [String]) throws -> (Int32, String) {
 }
 
 
-/// A `koers` process started by a test and ended by it, by PID.
+/// A `koers` process (or another program: `executable`) started by a test and ended by it, by PID.
 final class Child: @unchecked Sendable {
     // Proof for Sendable: `process` is only started in init and signalled afterwards.
     let process = Process()
 
-    /// Starts `koers ARGS`.
-    convenience init(_ args: [String], log: String) throws {
-        try self.init(program: try koersBinary(), args, log: log)
-    }
-
-    /// Starts another program (Prometheus, Alertmanager), its output to `log`.
-    init(program: String, _ args: [String], log: String) throws {
-        process.executableURL = URL(fileURLWithPath: program)
+    init(_ args: [String], log: String, environment: [String: String] = [:], executable: String? = nil) throws {
+        process.executableURL = URL(fileURLWithPath: try executable ?? koersBinary())
         process.arguments = args
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         try handle.seekToEnd()

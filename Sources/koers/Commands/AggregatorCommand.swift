@@ -53,6 +53,8 @@ struct AggregatorCommand: AsyncParsableCommand {
         @Option(name: .customLong("sse-heartbeat"), help: ArgumentHelp("Seconds the HTTP event stream may be quiet before a heartbeat comment.", visibility: .hidden))
         var sseHeartbeat: Double = 10
 
+        @OptionGroup var notify: NotifyOptions
+
         @OptionGroup var clock: ClockOptions
 
         @OptionGroup var log: LogOptions
@@ -96,8 +98,9 @@ struct AggregatorCommand: AsyncParsableCommand {
             // One Prometheus registry for everything /metrics shows; the ingest path counts
             // into it through swift-metrics.
             let registry = PrometheusCollectorRegistry()
+            let metricsFactory = CatalogMetricsFactory(registry: registry)
             let runtime = try AggregatorRuntime(configuration: config, clock: clock.make(), logger: logger,
-                                                metricsFactory: CatalogMetricsFactory(registry: registry))
+                                                metricsFactory: metricsFactory)
             let feed = AggregatorFeed(runtime: runtime)
             var around: [any Service] = []
             if var httpConfig = try HTTPConfiguration.parse(http) {
@@ -105,6 +108,7 @@ struct AggregatorCommand: AsyncParsableCommand {
                 httpConfig.sseHeartbeat = .milliseconds(Int(sseHeartbeat * 1000))
                 around += KoersHTTPServer(feed: feed, configuration: httpConfig, registry: registry, tokens: tokens, logger: logger).services()
             }
+            around += try notify.services(feed: feed, http: http, metricsFactory: metricsFactory, logger: logger)
             ProcessMemory.releaseFreed()
             logger.debug("status rebuilt", metadata: ["rss_mb": "\(ProcessMemory.residentMegabytes())"])
             let reloader = TrustReloader(runtime: runtime, tokens: tokens, directory: common.keys, plan: plan, logger: logger)
