@@ -113,7 +113,7 @@ public enum Dutch {
             let of = target.map { " van \(number($0))" } ?? ""
             parts.append("\(number(v))\(of)\(u) op \(date(d))")
         }
-        if let x = e.expected, status.state != .done, !binary {
+        if let x = e.expected, status.state != .done, status.state != .notStarted, !binary {
             var s = "\(number(x)) verwacht"
             if let dev = e.deviation, dev > 0.005 { s += " (\(percent(dev)) achter)" }
             parts.append(s)

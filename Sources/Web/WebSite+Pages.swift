@@ -120,8 +120,10 @@ extension WebSite {
             return notFound("De wijk `\(id)`", snap, live: live, suggestion: near)
         }
         let model = PageModel(plan: feed.plan, snapshot: snap)
+        // Themes and interventions counted again over this wijk's items only, as `koers status --area`.
+        let local = PageModel(plan: feed.plan, snapshot: snap.narrowed(plan: feed.plan, theme: nil, area: id))
         let heard = live ? await feed.lastHeard() : [:]
-        let themes = model.themes(lastHeard: heard, now: feed.now()) { m, i in (m.areas.isEmpty ? i.areas : m.areas).contains(id) }
+        let themes = local.themes(lastHeard: heard, now: feed.now()) { m, i in (m.areas.isEmpty ? i.areas : m.areas).contains(id) }
         let alerts = model.alerts(snap.alerts.filter { $0.areas.contains(id) }, canAcknowledge: false)
         let node = model.rollups["area:\(id)"]
         let s = node?.state ?? .unknown
