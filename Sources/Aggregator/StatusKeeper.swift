@@ -191,6 +191,9 @@ public actor StatusKeeper {
         StreamDocuments.Snapshot(engine: engine, alerts: alerts.openAlerts, sequence: sequence, theme: theme, topics: topics)
     }
 
+    /// The date, the sequence and the silent themes.
+    public func summary() -> StatusSummary { StatusSummary(date: engine.today, sequence: sequence, silentThemes: engine.silent) }
+
     /// When each theme was last heard from, in the aggregator's clock (ms).
     public func lastHeard() -> [String: Int64] { engine.lastHeard }
 

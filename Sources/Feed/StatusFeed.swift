@@ -22,6 +22,9 @@ public protocol StatusFeed: Sendable {
     func snapshot(theme: String?) async -> StreamDocuments.Snapshot
     /// When each theme was last heard from (any message), in the aggregator's clock (ms).
     func lastHeard() async -> [String: Int64]
+    /// The status date, the stream's sequence and the silent themes, without a snapshot
+    /// (what a scrape of a very large plan needs).
+    func summary() async -> StatusSummary
     /// The aggregator's clock, in ms since 1970 (a demo's clock runs faster).
     func now() -> Int64
     /// Acknowledges an open alert as `identity` (`operator:NAME`), within `scope`.
@@ -35,6 +38,16 @@ public struct AckRefusal: Error, Sendable, Equatable {
     public var code: ReasonCode
     public var message: String
     public init(code: ReasonCode, message: String) { self.code = code; self.message = message }
+}
+
+/// What changes without a stream message: the date and liveness.
+public struct StatusSummary: Sendable, Equatable {
+    public var date: PlanDate
+    public var sequence: UInt64
+    public var silentThemes: Set<String>
+    public init(date: PlanDate, sequence: UInt64, silentThemes: Set<String>) {
+        self.date = date; self.sequence = sequence; self.silentThemes = silentThemes
+    }
 }
 
 /// One part of being ready.

@@ -77,11 +77,13 @@ public final class StoreHistory: Sendable {
         public var document: String
     }
 
-    /// Stream messages after a sequence, oldest first (at most `limit`).
-    public func streamMessages(after seq: UInt64, limit: Int = Int.max) throws -> [StreamMessage] {
+    /// Stream messages after a sequence, oldest first (at most `limit`), optionally of one
+    /// type only (the Alertmanager forwarder reads alert transitions, not status changes).
+    public func streamMessages(after seq: UInt64, limit: Int = Int.max, type: MessageType? = nil) throws -> [StreamMessage] {
         try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT seq, type, topic, document FROM stream WHERE seq > ? ORDER BY seq LIMIT ?",
-                             arguments: [Int64(seq), Int64(min(limit, Int(Int64.max)))]).map {
+            let filter = type == nil ? "" : " AND type = \(Int(type!.rawValue))"
+            return try Row.fetchAll(db, sql: "SELECT seq, type, topic, document FROM stream WHERE seq > ?\(filter) ORDER BY seq LIMIT ?",
+                                    arguments: [Int64(seq), Int64(min(limit, Int(Int64.max)))]).map {
                 StreamMessage(sequence: UInt64($0["seq"] as Int64), type: MessageType(rawValue: UInt8($0["type"] as Int)) ?? .alertTransition,
                               topic: $0["topic"], document: $0["document"])
             }

@@ -73,7 +73,7 @@ public struct AlertmanagerForwarder: Service {
         // one is resolved with it.
         var sent: [String: [String: String]] = [:]
         var resendDue = true
-        var lastResend = ContinuousClock.now
+        var lastResend = ContinuousClock.now, savedAt = ContinuousClock.now
         let (wake, stop) = wakeups(feed.hub, tick: .seconds(1))
         defer { stop() }
         for await _ in wake {
@@ -94,24 +94,32 @@ public struct AlertmanagerForwarder: Service {
                 lastResend = .now
             }
             guard var at = position else { continue }
-            delivery.position.record(Int64(at))
+            // Only alert transitions, from the store; everything up to `end` is stored
+            // (the hub publishes after the commit), so a short page moves the position
+            // there and the next read does not scan the status changes again. The
+            // position is written after each delivery, and otherwise at most every 5 s:
+            // what is skipped sends nothing, so reading it again after a crash is harmless.
+            let end = feed.hub.lastSequence
             while true {
-                let messages = try history.streamMessages(after: at, limit: 500)
-                guard !messages.isEmpty else { break }
+                let messages = try history.streamMessages(after: at, limit: 500, type: .alertTransition).filter { $0.sequence <= end }
                 for m in messages {
                     at = m.sequence
-                    guard m.type == .alertTransition,
-                          let doc = try? StreamDocuments.decode(StreamDocuments.AlertTransitionDocument.self, from: m.document) else { continue }
+                    guard let doc = try? StreamDocuments.decode(StreamDocuments.AlertTransitionDocument.self, from: m.document) else { continue }
                     let alerts = transitionAlerts(doc, sent: &sent)
                     guard !alerts.isEmpty else { continue }
                     if try await delivery.untilDelivered({ try await self.send(alerts) }) { resendDue = true }
                     delivery.delivered.increment(by: Int64(alerts.count))
                     try positions.setPosition(at, notifier: Self.notifier, target: target)
-                    delivery.position.record(Int64(at))
+                    savedAt = .now
                 }
+                if messages.count < 500 { break }
+            }
+            at = max(at, end)
+            position = at
+            delivery.position.record(Int64(at))
+            if ContinuousClock.now - savedAt >= .seconds(5) {
                 try positions.setPosition(at, notifier: Self.notifier, target: target)
-                position = at
-                delivery.position.record(Int64(at))
+                savedAt = .now
             }
             if ContinuousClock.now - lastResend >= resendInterval { resendDue = true }
         }

@@ -119,24 +119,27 @@ struct DeliveryError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// Wake-ups for a notifier: one on every document the aggregator publishes (the hub is
-/// only a signal; what to deliver is read from the store) and one every `tick`, so that a
-/// timer's work and a store read after a missed signal both happen.
+/// Wake-ups for a notifier: within 100 ms of the aggregator publishing (the hub is only
+/// a signal; what to deliver is read from the store), and once every `tick` regardless, so
+/// that a timer's work happens too. The hub's last sequence is looked at, not its
+/// documents: under a burst of reports the notifier reads the store in pages, and holds
+/// no copy of the stream.
 func wakeups(_ hub: StreamHub, tick: Duration) -> (AsyncStream<Void>, @Sendable () -> Void) {
     let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-    let subscription = hub.subscribe()
-    let listener = Task {
-        for await _ in subscription.documents { continuation.yield() }
-    }
     let ticker = Task {
+        var seen = hub.lastSequence, lastTick = ContinuousClock.now
         while !Task.isCancelled {
-            try? await Task.sleep(for: tick)
-            continuation.yield()
+            try? await Task.sleep(for: .milliseconds(100))
+            let now = hub.lastSequence
+            if now != seen || ContinuousClock.now - lastTick >= tick {
+                seen = now
+                lastTick = .now
+                continuation.yield()
+            }
         }
     }
     continuation.yield()
     return (stream, {
-        listener.cancel()
         ticker.cancel()
         continuation.finish()
     })

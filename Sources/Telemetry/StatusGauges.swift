@@ -151,12 +151,13 @@ public final class StatusGauges: Sendable {
             registry.makeGauge(name: "koers_theme_quiet_seconds", labels: [("theme", t)],
                                help: MetricCatalog.help("koers_theme_quiet_seconds")).set(Double(max(0, now - ms)) / 1000)
         }
-        // The snapshot is needed for the per-item series; without them, its date and
-        // silent themes are cheap to take from a one-theme snapshot.
-        let snap = await feed.snapshot(theme: perItem ? nil : themes.first)
-        date.set(Double(snap.date.daysSinceEpoch) * 86_400)
-        for t in themes { silent[t]?.set(to: snap.silentThemes.contains(t) ? 1 : 0) }
+        // A snapshot only for the per-item series: a very large plan's scrape takes the
+        // date and liveness alone.
+        let summary = await feed.summary()
+        date.set(Double(summary.date.daysSinceEpoch) * 86_400)
+        for t in themes { silent[t]?.set(to: summary.silentThemes.contains(t) ? 1 : 0) }
         guard perItem else { return }
+        let snap = await feed.snapshot(theme: nil)
         for i in snap.items {
             guard let p = index.position(of: i.item) else { continue }
             let labels = [("theme", index.theme(at: p)), ("item", i.item)]

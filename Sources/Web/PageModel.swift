@@ -98,25 +98,13 @@ struct PageModel {
     let milestones: [String: Milestone]
     let model = StatusModel()
 
-    init(plan: Plan, snapshot: StreamDocuments.Snapshot) {
+    init(plan: Plan, lookup: PlanLookup, snapshot: StreamDocuments.Snapshot) {
         self.plan = plan
         self.snapshot = snapshot
         statuses = Dictionary(snapshot.items.map { ($0.item, $0) }, uniquingKeysWith: { a, _ in a })
         rollups = Dictionary(snapshot.rollups.map { ($0.node, $0) }, uniquingKeysWith: { a, _ in a })
-        var names: [String: String] = [:]
-        for t in plan.themes {
-            names[t.id] = t.name
-            for g in t.goals {
-                for i in g.interventions { names[i.id] = i.name; for m in i.milestones { names[m.id] = m.name } }
-                for x in g.indicators { names[x.id] = x.name }
-            }
-        }
-        var milestones: [String: Milestone] = [:]
-        for p in plan.milestones { milestones[p.milestone.id] = p.milestone }
-        self.milestones = milestones
-        for a in plan.areas { names["area:\(a.id)"] = a.name }
-        for o in plan.organisations { names["org:\(o.id)"] = o.name }
-        self.names = names
+        names = lookup.names
+        milestones = lookup.milestones
     }
 
     func organisation(_ id: String) -> String { names["org:\(id)"] ?? id }
@@ -196,8 +184,10 @@ struct PageModel {
         }
     }
 
-    func alerts(_ list: [Alert], canAcknowledge: Bool) -> [AlertView] {
-        list.sorted { ($0.severity, $1.since) > ($1.severity, $0.since) }.map { a in
+    /// The alerts, most severe and then newest first; only those from `offset`, at most
+    /// `limit` of them, are made into views (a large plan has tens of thousands open).
+    func alerts(_ list: [Alert], canAcknowledge: Bool, offset: Int = 0, limit: Int = .max) -> [AlertView] {
+        list.sorted { ($0.severity, $1.since, $1.key) > ($1.severity, $0.since, $0.key) }.dropFirst(offset).prefix(limit).map { a in
             AlertView(key: a.key, keyPath: Self.escapePath(a.key), severity: a.severity.rawValue, severityWord: Dutch.word(a.severity),
                       state: a.state.rawValue, stateWord: Dutch.word(a.state), subject: a.subject, subjectName: names[a.subject] ?? a.subject,
                       link: "/items/\(Self.escapePath(a.subject))", theme: a.theme.flatMap { names[$0] } ?? "programma",
@@ -222,5 +212,32 @@ struct PageModel {
     /// A path segment: letters, digits, `-`, `_`, `.`, `:` as they are; the rest escaped.
     static func escapePath(_ s: String) -> String {
         s.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:")) ?? s
+    }
+}
+
+/// What the pages look up in the plan by id, made once per plan (the plan does not
+/// change while the aggregator runs): names of themes, interventions, items, wijken and
+/// organisations, the milestones, and the plan's index.
+final class PlanLookup: Sendable {
+    let names: [String: String]
+    let milestones: [String: Milestone]
+    let index: PlanIndex
+
+    init(_ plan: Plan) {
+        var names: [String: String] = [:]
+        for t in plan.themes {
+            names[t.id] = t.name
+            for g in t.goals {
+                for i in g.interventions { names[i.id] = i.name; for m in i.milestones { names[m.id] = m.name } }
+                for x in g.indicators { names[x.id] = x.name }
+            }
+        }
+        for a in plan.areas { names["area:\(a.id)"] = a.name }
+        for o in plan.organisations { names["org:\(o.id)"] = o.name }
+        var milestones: [String: Milestone] = [:]
+        for p in plan.milestones { milestones[p.milestone.id] = p.milestone }
+        self.names = names
+        self.milestones = milestones
+        index = PlanIndex(plan)
     }
 }

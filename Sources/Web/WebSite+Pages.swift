@@ -23,13 +23,13 @@ extension WebSite {
     /// reported value, and the history of its state and alerts. `chart` draws its path.
     public func item(_ id: String, asOf: PlanDate?) async throws -> Page {
         let (snap, live) = try await snapshot(asOf: asOf)
-        let model = PageModel(plan: feed.plan, snapshot: snap)
-        let index = PlanIndex(feed.plan)
+        let model = PageModel(plan: feed.plan, lookup: lookup, snapshot: snap)
+        let index = lookup.index
         guard let p = index.position(of: id) else {
             let near = closest(id, among: Set(index.ids)).map { "/items/\($0)" }
             return notFound("De mijlpaal of indicator `\(id)`", snap, live: live, suggestion: near)
         }
-        let history = try StoreHistory(path: feed.storePath)
+        let history = try store.history()
         let reports = try history.reports(item: id).filter { asOf == nil || ($0.date <= asOf!.iso) }
         struct Fact { var term: String; var value: String }
         struct Report { var date: String; var value: String; var by: String; var note: String }
@@ -97,7 +97,7 @@ extension WebSite {
     /// Every wijk with its state.
     public func areas(asOf: PlanDate?) async throws -> Page {
         let (snap, live) = try await snapshot(asOf: asOf)
-        let model = PageModel(plan: feed.plan, snapshot: snap)
+        let model = PageModel(plan: feed.plan, lookup: lookup, snapshot: snap)
         struct Row { var id: String; var name: String; var priority: Bool; var state: String; var stateWord: String; var symbol: String; var counts: String; var query: String }
         let rows = feed.plan.areas.sorted { ($0.priority ? 0 : 1, $0.name) < ($1.priority ? 0 : 1, $1.name) }.map { a -> Row in
             let node = model.rollups["area:\(a.id)"]
@@ -119,9 +119,9 @@ extension WebSite {
             let near = closest(id, among: Set(feed.plan.areas.map(\.id))).map { "/wijken/\($0)" }
             return notFound("De wijk `\(id)`", snap, live: live, suggestion: near)
         }
-        let model = PageModel(plan: feed.plan, snapshot: snap)
+        let model = PageModel(plan: feed.plan, lookup: lookup, snapshot: snap)
         // Themes and interventions counted again over this wijk's items only, as `koers status --area`.
-        let local = PageModel(plan: feed.plan, snapshot: snap.narrowed(plan: feed.plan, theme: nil, area: id))
+        let local = PageModel(plan: feed.plan, lookup: lookup, snapshot: snap.narrowed(plan: feed.plan, theme: nil, area: id))
         let heard = live ? await feed.lastHeard() : [:]
         let themes = local.themes(lastHeard: heard, now: feed.now()) { m, i in (m.areas.isEmpty ? i.areas : m.areas).contains(id) }
         let alerts = model.alerts(snap.alerts.filter { $0.areas.contains(id) }, canAcknowledge: false)
@@ -149,7 +149,7 @@ extension WebSite {
     /// resolved recently; and, on the live page, a form to take an alert on.
     public func alerts(asOf: PlanDate?, theme: String?, severity: String?, page: Int = 1, message: String? = nil) async throws -> Page {
         let (snap, live) = try await snapshot(asOf: asOf)
-        let model = PageModel(plan: feed.plan, snapshot: snap)
+        let model = PageModel(plan: feed.plan, lookup: lookup, snapshot: snap)
         if let theme, !feed.plan.themes.contains(where: { $0.id == theme }) {
             return notFound("Het thema `\(theme)`", snap, live: live,
                             suggestion: closest(theme, among: Set(feed.plan.themes.map(\.id))).map { "/alerts?theme=\($0)" })
@@ -159,9 +159,9 @@ extension WebSite {
             return notFound("De ernst `\(severity)` (info, warning of critical)", snap, live: live, suggestion: nil)
         }
         let shown = snap.alerts.filter { (theme == nil || $0.theme == theme) && (sev == nil || $0.severity == sev) }
-        let all = model.alerts(shown, canAcknowledge: live)
         let perPage = 100, page = max(1, page)
-        let slice = Array(all.dropFirst((page - 1) * perPage).prefix(perPage))
+        let slice = model.alerts(shown, canAcknowledge: live, offset: (page - 1) * perPage, limit: perPage)
+        let total = shown.count
         struct Option { var id: String; var name: String; var selected: Bool }
         struct Resolved { var date: String; var text: String; var link: String }
         struct View {
@@ -171,7 +171,7 @@ extension WebSite {
         var query = [live ? nil : "as_of=\(snap.date.iso)", theme.map { "theme=\($0)" }, severity.map { "severity=\($0)" }].compactMap { $0 }
         query.append("page=\(page + 1)")
         var resolved: [Resolved] = []
-        for m in try StoreHistory(path: feed.storePath).latestStreamMessages(limit: 2_000) where m.type == .alertTransition && resolved.count < 30 {
+        for m in try store.history().latestStreamMessages(limit: 2_000) where m.type == .alertTransition && resolved.count < 30 {
             guard let t = try? StreamDocuments.decode(StreamDocuments.AlertTransitionDocument.self, from: m.document), t.to == .resolved else { continue }
             if let asOf, t.date > asOf { continue }
             guard theme == nil || t.alert.theme == theme, sev == nil || t.alert.severity == sev else { continue }
@@ -181,9 +181,9 @@ extension WebSite {
         let view = View(dateText: Dutch.date(snap.date), asOf: !live, asOfValue: snap.date.iso,
                         themes: feed.plan.themes.map { Option(id: $0.id, name: $0.name, selected: $0.id == theme) },
                         severities: Severity.allCases.reversed().map { Option(id: $0.rawValue, name: Dutch.word($0), selected: $0 == sev) },
-                        message: message, alerts: slice, alertCount: all.count,
-                        pageText: all.count > perPage ? "pagina \(page) van \((all.count + perPage - 1) / perPage)" : nil,
-                        next: page * perPage < all.count ? "/alerts?" + query.joined(separator: "&") : nil, resolved: resolved)
+                        message: message, alerts: slice, alertCount: total,
+                        pageText: total > perPage ? "pagina \(page) van \((total + perPage - 1) / perPage)" : nil,
+                        next: page * perPage < total ? "/alerts?" + query.joined(separator: "&") : nil, resolved: resolved)
         var f = frame("Meldingen", snap, live: live, body: library.render(view, withTemplate: "alerts") ?? "")
         f.isAlerts = true
         return Page(status: 200, html: render(f))

@@ -1,5 +1,6 @@
 import Feed
 import Foundation
+import Synchronization
 import History
 import Mustache
 import Plan
@@ -17,6 +18,8 @@ public struct WebSite: Sendable {
     /// At most this many alerts are listed on the overview (all on /alerts, in pages).
     public var alertsOnOverview = 50
     let library: MustacheLibrary
+    let store: StoreReader
+    let lookup: PlanLookup
 
     /// A rendered page and its HTTP status.
     public struct Page: Sendable {
@@ -33,6 +36,8 @@ public struct WebSite: Sendable {
             templates[name] = try MustacheTemplate(string: text)
         }
         library = MustacheLibrary(templates: templates)
+        store = StoreReader(path: feed.storePath)
+        lookup = PlanLookup(feed.plan)
     }
 
     public static var stylesheet: String { Assets.css }
@@ -43,7 +48,7 @@ public struct WebSite: Sendable {
         let live = await feed.snapshot(theme: nil)
         guard let asOf, asOf < live.date else { return (live, true) }
         // The same replay as `koers status --as-of`.
-        let observations = try StoreHistory(path: feed.storePath).itemObservations(asOf: asOf)
+        let observations = try store.history().itemObservations(asOf: asOf)
         return (StreamDocuments.Snapshot(replaying: feed.plan, asOf: asOf, observations: observations), false)
     }
 
@@ -75,10 +80,10 @@ public struct WebSite: Sendable {
     /// what changed in the last week.
     public func overview(asOf: PlanDate?) async throws -> Page {
         let (snap, live) = try await snapshot(asOf: asOf)
-        let model = PageModel(plan: feed.plan, snapshot: snap)
+        let model = PageModel(plan: feed.plan, lookup: lookup, snapshot: snap)
         let heard = live ? await feed.lastHeard() : [:]
         let summarised = snap.items.count > itemsOnOverview
-        let alerts = model.alerts(snap.alerts, canAcknowledge: false)
+        let alerts = model.alerts(snap.alerts, canAcknowledge: false, limit: alertsOnOverview)
         struct View {
             var heading: String; var state: String; var stateWord: String; var symbol: String; var itemCount: Int
             var summary: [CountView]; var summarised: Bool; var alerts: [AlertView]; var alertCount: Int; var moreAlerts: Bool
@@ -88,7 +93,7 @@ public struct WebSite: Sendable {
         let view = View(heading: "Toekomstplan \(feed.plan.programme.name): stand per \(Dutch.date(snap.date))",
                         state: programme.rawValue, stateWord: Dutch.word(programme), symbol: Dutch.symbol(programme),
                         itemCount: snap.items.count, summary: model.summary(items: snap.items), summarised: summarised,
-                        alerts: Array(alerts.prefix(alertsOnOverview)), alertCount: alerts.count, moreAlerts: alerts.count > alertsOnOverview,
+                        alerts: alerts, alertCount: snap.alerts.count, moreAlerts: snap.alerts.count > alertsOnOverview,
                         changes: live ? try changes(model, since: snap.date.adding(days: -7)) : [],
                         themes: model.themes(lastHeard: heard, now: feed.now(), summarised: summarised), query: live ? "" : "?as_of=\(snap.date.iso)")
         var f = frame("Overzicht", snap, live: live, body: library.render(view, withTemplate: "overview") ?? "")
@@ -99,17 +104,17 @@ public struct WebSite: Sendable {
     /// The items that changed state, and the alerts that fired or resolved, since `since`,
     /// newest first, from the stored stream.
     func changes(_ model: PageModel, since: PlanDate) throws -> [ChangeView] {
-        let history = try StoreHistory(path: feed.storePath)
         var out: [ChangeView] = []
-        for m in try history.latestStreamMessages(limit: 2_000) {
+        let decoder = JSONDecoder()
+        for m in try store.history().latestStreamMessages(limit: 400) {
             if out.count >= 50 { break }
-            if m.type == .statusChange, let c = try? StreamDocuments.decode(StreamDocuments.StatusChange.self, from: m.document) {
+            if m.type == .statusChange, let c = try? decoder.decode(StreamDocuments.StatusChange.self, from: Data(m.document.utf8)) {
                 guard c.date >= since else { break }
                 guard let name = model.names[c.item] else { continue }
                 let text = "\(name): \(c.from.map { Dutch.word($0) + " → " } ?? "")\(Dutch.word(c.to))"
                 out.append(ChangeView(date: Dutch.date(c.date), text: text, symbol: Dutch.symbol(c.to), state: c.to.rawValue,
                                       link: "/items/\(PageModel.escapePath(c.item))"))
-            } else if m.type == .alertTransition, let t = try? StreamDocuments.decode(StreamDocuments.AlertTransitionDocument.self, from: m.document) {
+            } else if m.type == .alertTransition, let t = try? decoder.decode(StreamDocuments.AlertTransitionDocument.self, from: Data(m.document.utf8)) {
                 guard t.date >= since else { break }
                 guard t.to == .firing || t.to == .resolved || t.to == .acknowledged else { continue }
                 let name = model.names[t.alert.subject] ?? t.alert.subject
@@ -119,5 +124,22 @@ public struct WebSite: Sendable {
             }
         }
         return out
+    }
+}
+
+/// The store, opened once on first use and kept (opening it per page cost milliseconds).
+final class StoreReader: Sendable {
+    let path: String
+    private let opened = Mutex<StoreHistory?>(nil)
+
+    init(path: String) { self.path = path }
+
+    func history() throws -> StoreHistory {
+        try opened.withLock { h in
+            if let h { return h }
+            let made = try StoreHistory(path: path)
+            h = made
+            return made
+        }
     }
 }
