@@ -171,7 +171,7 @@ struct Builder {
             out.append("In behandeling genomen op \(Dutch.date(PlanDate(iso: a.date) ?? asOf)) door \(who)\(until) (melding “\(Dutch.rule(rule))”), met als reden: “\(a.reason)”")
         }
         for alert in snap.alerts where alert.subject == subject && alert.severity >= .warning && (alert.rule == "funding-expiring") == funding {
-            out.append("Open melding (\(Dutch.word(alert.severity))): \(Dutch.rule(alert.rule)); wat er gebeurt: \(Dutch.action(rule: alert.rule)).")
+            out.append("Er staat een melding open (\(Dutch.word(alert.severity)): \(Dutch.rule(alert.rule))); de afgesproken werkwijze: \(Dutch.action(rule: alert.rule)).")
         }
         return out
     }
@@ -305,13 +305,13 @@ struct Builder {
             for (r, c) in fullPlan.history(of: m.id) where r.date <= asOf {
                 details.append("Planwijziging (versie \(r.version), \(Dutch.date(r.date))): \(Dutch.word(c.field)) van \(planValue(c.from, c.field)) naar \(planValue(c.to, c.field)); \(r.reason)")
             }
-            return ListItem("\(m.name): \(why(m)).", label: "\(stateText(s.state)) —", details: details)
+            return ListItem("\(stateText(s.state)) — \(why(m)).", label: "\(m.name):", details: details)
         }))
         for m in i.milestones where m.kind == .quantitative && attention.contains(status(m.id).state) {
             let s = status(m.id)
             let svg = Chart.milestone(MilestoneChartInput(milestone: m, observations: observations(m.id), asOf: asOf,
                                                           forecast: s.evidence.forecast, state: s.state))
-            out.append(.chart(svg: svg, description: Self.description(of: svg)))
+            out.append(.chart(svg: svg, caption: "\(m.name): gepland pad en rapportages tot \(Dutch.date(asOf))", description: Self.description(of: svg)))
         }
     }
 
@@ -442,7 +442,8 @@ struct Builder {
                     let details = actions(subject: x.id) + resolvedAlerts(subject: x.id)
                     if !details.isEmpty { out.append(.list(details.map { ListItem($0) })) }
                     let svg = Chart.indicator(IndicatorChartInput(indicator: x, observations: observations(x.id), asOf: asOf, state: s.state, goal: g.name))
-                    out.append(.chart(svg: svg, description: Self.description(of: svg)))
+                    out.append(.chart(svg: svg, caption: "\(x.name): pad naar \(Dutch.amount(x.target, unit: x.unit)) in \(x.targetYear) en de metingen tot \(Dutch.date(asOf))",
+                                      description: Self.description(of: svg)))
                     out.append(.note("Bron: \(x.source)."))
                 }
             }

@@ -11,7 +11,7 @@ public enum Block: Sendable, Equatable {
     /// A table with a header row.
     case table(header: [String], rows: [[String]])
     /// An SVG chart (drawn by `Charts`) and its description in words, which Markdown shows instead.
-    case chart(svg: String, description: String)
+    case chart(svg: String, caption: String, description: String)
     /// A small note (source, method).
     case note(String)
 }
@@ -46,8 +46,8 @@ enum Render {
                 t += "|" + header.map { _ in " --- |" }.joined()
                 for r in rows { t += "\n| " + r.map(cell).joined(separator: " | ") + " |" }
                 out.append(t)
-            case .chart(_, let description):
-                out.append("*Grafiek (in de HTML- en PDF-versie):* " + md(description))
+            case .chart(_, let caption, let description):
+                out.append("*Grafiek: \(md(caption)) (in de HTML- en PDF-versie).* " + md(description))
             case .note(let text):
                 out.append("*" + md(text) + "*")
             }
@@ -86,8 +86,8 @@ enum Render {
                 body += "<table><thead><tr>" + header.map { "<th scope=\"col\">\(esc($0))</th>" }.joined() + "</tr></thead><tbody>\n"
                 for r in rows { body += "<tr>" + r.map { "<td>\(esc($0))</td>" }.joined() + "</tr>\n" }
                 body += "</tbody></table>\n"
-            case .chart(let svg, _):
-                body += "<figure class=\"chart\">\(svg)</figure>\n"
+            case .chart(let svg, let caption, _):
+                body += "<figure class=\"chart\"><figcaption>\(esc(caption))</figcaption>\(svg)</figure>\n"
             case .note(let text):
                 body += "<p class=\"note\">\(esc(text))</p>\n"
             }
@@ -138,6 +138,7 @@ enum Render {
         th { background: #eee; }
         figure.chart { margin: 2mm 0 4mm; break-inside: avoid; page-break-inside: avoid; }
         figure.chart svg { max-width: 100%; height: auto; }
+        figcaption { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 9pt; font-weight: bold; margin: 0 0 1mm; }
         .note { font-size: 9pt; color: #444; font-style: italic; }
         @media print { main { padding: 0; } }
         """
