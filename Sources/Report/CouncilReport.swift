@@ -182,7 +182,8 @@ struct Builder {
         var out: [String] = []
         for t in transitions where t.alert.subject == subject && t.alert.severity >= .warning && (t.alert.rule == "funding-expiring") == funding {
             if t.to == .firing, fired[t.key] == nil { fired[t.key] = t.date }
-            if t.to == .resolved, let f = fired.removeValue(forKey: t.key) {
+            // One that fired and cleared on the same day (a backlog caught up) is not news for the council.
+            if t.to == .resolved, let f = fired.removeValue(forKey: t.key), f < t.date {
                 out.append("Melding “\(Dutch.rule(t.alert.rule))” (\(Dutch.word(t.alert.severity)), vanaf \(Dutch.date(f))) opgelost op \(Dutch.date(t.date))"
                            + resolution(t.alert) + ".")
             }
@@ -305,7 +306,10 @@ struct Builder {
             for (r, c) in fullPlan.history(of: m.id) where r.date <= asOf {
                 details.append("Planwijziging (versie \(r.version), \(Dutch.date(r.date))): \(Dutch.word(c.field)) van \(planValue(c.from, c.field)) naar \(planValue(c.to, c.field)); \(r.reason)")
             }
-            return ListItem("\(stateText(s.state)) — \(why(m)).", label: "\(m.name):", details: details)
+            let w = why(m)
+            // "✔ gereed op 15 november 2022", not "✔ gereed — gereed op …".
+            let text = w.hasPrefix(Dutch.word(s.state) + " ") ? "\(Dutch.symbol(s.state)) \(w)" : "\(stateText(s.state)) — \(w)"
+            return ListItem(text + ".", label: "\(m.name):", details: details)
         }))
         for m in i.milestones where m.kind == .quantitative && attention.contains(status(m.id).state) {
             let s = status(m.id)

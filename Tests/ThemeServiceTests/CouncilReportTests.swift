@@ -55,7 +55,7 @@ struct CouncilReportTests {
 
         // The scenario's facts: the Sjpruut Sjop opened late; Sociaal Veilig's funding ran out on
         // 1 April 2023 and was secured again; werksferen lagged, were taken on, and recovered.
-        #expect(themes.contains("**De Sjpruut Sjop gaat open:** ✔ gereed — gereed op 15 november 2022, na de einddatum 30 september 2022"), "\(themes.prefix(3000))")
+        #expect(themes.contains("**De Sjpruut Sjop gaat open:** ✔ gereed op 15 november 2022, na de einddatum 30 september 2022"), "\(themes.prefix(3000))")
         let funding = Self.section(md, "Financiering")
         #expect(funding.contains("**Financiering aanpak Sociaal Veilig:**"), "\(funding)")
         #expect(funding.contains("was geborgd tot 1 april 2023"), "\(funding)")
