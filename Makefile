@@ -5,7 +5,7 @@ SWIFT        ?= swift
 BENCH_DIR    := .bench
 CC           ?= cc
 APT_PACKAGES := libzmq3-dev libsqlite3-dev pkg-config
-TEST_APT_PACKAGES := prometheus prometheus-alertmanager curl chromium chromium-driver fonts-dejavu-core
+TEST_APT_PACKAGES := prometheus prometheus-alertmanager curl chromium chromium-driver fonts-dejavu-core poppler-utils
 
 # Installs the Debian packages named in $(1) that are missing: apt-get update first, as
 # root; otherwise says what to run.
@@ -25,7 +25,7 @@ echo "make: installing$$missing"; \
 apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing
 endef
 
-.PHONY: setup test-setup python-deps build run test bench clean
+.PHONY: setup test-setup python-deps build run test bench clean council-sample
 
 ## setup: install libzmq3-dev, libsqlite3-dev and pkg-config with apt-get when missing (idempotent)
 setup:
@@ -56,6 +56,14 @@ python-deps:
 test: setup test-setup python-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## council-sample: docs/council-report-sample.md, the council report of the demo's store as of 2024-10-01 (plays the demo in 40 s)
+COUNCIL_SAMPLE_DIR := .build/council-sample
+council-sample: setup
+	$(SWIFT) build --product koers
+	$$($(SWIFT) build --show-bin-path)/koers demo --seconds 40 --quiet --http none --dir $(COUNCIL_SAMPLE_DIR) > $(COUNCIL_SAMPLE_DIR).log
+	$$($(SWIFT) build --show-bin-path)/koers council-report --as-of 2024-10-01 --since 2024-07-01 --data $(COUNCIL_SAMPLE_DIR)/data \
+	    --out docs/council-report-sample.md
 
 ## bench: release build; prints ratios against libzmq in C and writes .bench/results.json
 bench: setup $(BENCH_DIR)/zmq_bench

@@ -116,7 +116,7 @@ let package = Package(
         .target(
             name: "HTTPServer",
             dependencies: [
-                "Feed", "Telemetry", "Web", "StreamProtocol", "History", "Status", "Plan", "Wire",
+                "Feed", "Telemetry", "Web", "Report", "StreamProtocol", "History", "Status", "Plan", "Wire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -146,6 +146,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        // The council report (voortgangsbrief): written from the store as of a date, in
+        // Dutch, as Markdown or one self-contained HTML page (with the Charts' SVG).
+        .target(
+            name: "Report",
+            dependencies: ["Plan", "Status", "StreamProtocol", "History", "Charts", "Wire"]
         ),
         // The aggregator: ingest pipeline, report store.
         .target(
@@ -192,7 +198,7 @@ let package = Package(
                 "StreamProtocol",
                 "History",
                 "Demo",
-                "Feed", "Telemetry", "HTTPServer", "Notify",
+                "Feed", "Telemetry", "HTTPServer", "Notify", "Report",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

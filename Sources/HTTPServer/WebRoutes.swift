@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
+import History
 import Plan
+import Report
 import StreamProtocol
 import Web
 
@@ -32,6 +34,19 @@ struct WebRoutes: Sendable {
             let pageNumber = q.get("page").flatMap(Int.init) ?? 1
             let message = q.get("acknowledged").map { "Melding \($0) is in behandeling genomen; de stroom meldt het iedereen." }
             return try await page(request) { try await site.alerts(asOf: $0, theme: theme, severity: severity, page: pageNumber, message: message) }
+        }
+        // The council report (voortgangsbrief) as a page: docs/council-report.md.
+        router.get("rapport") { request, _ -> Response in
+            let sinceText = request.uri.queryParameters.get("since").flatMap { $0.isEmpty ? nil : String($0) }
+            let since = sinceText.flatMap(PlanDate.init(iso:))
+            if let sinceText, since == nil { return html(400, "<!DOCTYPE html><html lang=\"nl\"><title>Ongeldige datum</title><p>`since=\(escape(sinceText))` is geen datum; schrijf JJJJ-MM-DD.</p></html>") }
+            return try await page(request) { asOf in
+                let live = await site.feed.snapshot(theme: nil).date
+                let date = asOf ?? live
+                if let since, since > date { return WebSite.Page(status: 400, html: "<!DOCTYPE html><html lang=\"nl\"><title>Ongeldige periode</title><p>`since` ligt na de stand per \(date.iso).</p></html>") }
+                let report = try CouncilReport.make(plan: site.feed.plan, history: try StoreHistory(path: site.feed.storePath), asOf: date, since: since)
+                return WebSite.Page(status: 200, html: report.html())
+            }
         }
         router.post("alerts/:key/ack") { request, context -> Response in
             try await acknowledge(request, key: context.parameters.get("key")?.removingPercentEncoding ?? "")

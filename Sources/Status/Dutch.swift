@@ -134,4 +134,51 @@ public enum Dutch {
         if parts.isEmpty && status.state == .onTrack { return "nog geen rapportage, volgens de planning nog niet nodig" }
         return parts.isEmpty ? word(status.state) : parts.joined(separator: "; ")
     }
+
+    /// What an alert's rule says, as a noun phrase: "mijlpaal over de einddatum".
+    public static func rule(_ rule: String) -> String {
+        switch rule {
+        case "milestone-overdue": "mijlpaal over de einddatum"
+        case "milestone-lagging": "mijlpaal loopt achter"
+        case "milestone-at-risk": "mijlpaal in gevaar"
+        case "indicator-lagging": "indicator blijft achter bij het pad"
+        case "data-missing": "gegevens ontbreken"
+        case "funding-expiring": "financiering loopt af"
+        case "theme-silent": "themadienst stil"
+        default: rule
+        }
+    }
+
+    /// A figure with its unit: `%` attaches to the number, other units take a space
+    /// (`83,6%`, `140 woningen`); `done` (a binary milestone's unit) is left out.
+    public static func amount(_ v: Double, unit: String) -> String {
+        if unit.isEmpty || unit == "done" { return number(v) }
+        return unit == "%" ? number(v) + "%" : "\(number(v)) \(unit)"
+    }
+
+    /// An amount of money in whole euros: `€ 725.000`.
+    public static func euros(_ v: Int) -> String { "€ " + number(Double(v), decimals: 0) }
+
+    /// `1 januari 2023 t/m 31 december 2025`.
+    public static func period(_ r: DateRange) -> String { "\(date(r.start)) t/m \(date(r.end))" }
+
+    /// A changed plan field, as the council reads it.
+    public static func word(_ f: Revision.Change.Field) -> String {
+        switch f {
+        case .start: "startdatum"
+        case .due: "einddatum"
+        case .baseline: "beginwaarde"
+        case .target: "doel"
+        }
+    }
+
+    /// Counts per state in words, most severe first, the states that occur:
+    /// "2 achter, 1 onbekend, 5 gereed".
+    public static func counts(_ c: [ItemState: Int]) -> String {
+        ItemState.allCases.sorted { $0.severity > $1.severity }
+            .compactMap { s in (c[s] ?? 0) > 0 ? "\(c[s]!) \(word(s))" : nil }.joined(separator: ", ")
+    }
+
+    /// "1 dag", "3 dagen".
+    public static func days(_ n: Int) -> String { n == 1 ? "1 dag" : "\(n) dagen" }
 }

@@ -25,6 +25,7 @@ public struct WebSite: Sendable {
     public struct Page: Sendable {
         public var status: Int
         public var html: String
+        public init(status: Int, html: String) { self.status = status; self.html = html }
     }
 
     public init(feed: any StatusFeed) throws {

@@ -13,7 +13,7 @@ struct Koers: AsyncParsableCommand {
             Toekomstplan status and alerts on lagging milestones. See docs/ for the design.
             """,
         version: "0.1.0",
-        subcommands: [DemoCommand.self, AggregatorCommand.self, ThemeCommand.self, ReportCommand.self, ImportCommand.self, StatusCommand.self, AlertsCommand.self, AckCommand.self, AcksCommand.self, ReplayCommand.self, PlanCommand.self, Keys.self, Doctor.self]
+        subcommands: [DemoCommand.self, AggregatorCommand.self, ThemeCommand.self, ReportCommand.self, ImportCommand.self, StatusCommand.self, AlertsCommand.self, AckCommand.self, AcksCommand.self, ReplayCommand.self, CouncilReportCommand.self, PlanCommand.self, Keys.self, Doctor.self]
     )
 }
 
