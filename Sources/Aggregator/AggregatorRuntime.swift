@@ -23,7 +23,7 @@ public final class AggregatorRuntime: Sendable {
     /// The numbered stream in-process; ``publisherFeed`` is the ZeroMQ publisher's
     /// subscription, made before the keeper's first start-up alert.
     public let hub: StreamHub
-    let publisherFeed: StreamHub.Subscription
+    let publisherFeed: (batches: AsyncStream<[FeedDocument]>, startsAfter: UInt64)
     /// Where the ingest path and the stream count what they do (swift-metrics; the
     /// HTTP server's Prometheus registry in `koers aggregator run`, nothing in tests).
     public let metrics: AggregatorMetrics
@@ -48,7 +48,7 @@ public final class AggregatorRuntime: Sendable {
         let started = ContinuousClock.now
         index = PlanIndex(c.plan)
         hub = StreamHub(lastSequence: try store.lastStreamSequence())
-        publisherFeed = hub.subscribe()
+        publisherFeed = hub.subscribeBatches()
         metrics = AggregatorMetrics(factory: metricsFactory, themes: Set(c.plan.themes.map(\.id)))
         keeper = try StatusKeeper(index: index, store: store, hub: hub, clock: clock, logger: logger, silenceGraceMs: c.silenceGraceMs)
         logger.info("status rebuilt from the store", metadata: ["seconds": "\(ContinuousClock.now - started)"])

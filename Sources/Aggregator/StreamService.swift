@@ -40,14 +40,16 @@ public final class StreamService: Service, Sendable {
         await withThrowingTaskGroup(of: Void.self) { group in
             // Publisher: the keeper's events, in order.
             group.addTask {
-                for await e in self.runtime.publisherFeed.documents {
-                    let type: MessageType = e.kind == .statusChange ? .statusChange : .alertTransition
-                    let env = Envelope(type: type, sequence: e.sequence, sentAt: clock.now())
-                    let payload = codec.encodePayload(type == .statusChange ? .statusChange(document: e.json) : .alertTransition(document: e.json))
-                    try await pub.send(Message([Frame(e.topic), Frame(env.bytes), Frame(payload)]))
+                for await batch in self.runtime.publisherFeed.batches {
+                    for e in batch {
+                        let type: MessageType = e.kind == .statusChange ? .statusChange : .alertTransition
+                        let env = Envelope(type: type, sequence: e.sequence, sentAt: clock.now())
+                        let payload = codec.encodePayload(type == .statusChange ? .statusChange(document: e.json) : .alertTransition(document: e.json))
+                        try await pub.send(Message([Frame(e.topic), Frame(env.bytes), Frame(payload)]))
+                        metrics.published(e)
+                    }
                     lastPublish.touch()
-                    published.add(1)
-                    metrics.published(e)
+                    published.add(batch.count)
                 }
             }
             // Heartbeats while quiet, and the clock's ticks.

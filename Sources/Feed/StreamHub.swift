@@ -12,6 +12,7 @@ public final class StreamHub: Sendable {
     struct State {
         var next = 0
         var subscribers: [Int: (continuation: AsyncStream<FeedDocument>.Continuation, flag: OverflowFlag?)] = [:]
+        var batchSubscribers: [Int: AsyncStream<[FeedDocument]>.Continuation] = [:]
         var last: UInt64
     }
 
@@ -45,8 +46,25 @@ public final class StreamHub: Sendable {
             s.subscribers[s.next] = (continuation, flag)
             return (s.next, s.last)
         }
-        continuation.onTermination = { [weak self] _ in self?.remove(id) }
+        // Not under the hub's lock here: a cancelled subscriber's termination runs while
+        // its task's own lock is held, and `publish` holds the hub's lock while resuming
+        // that task (yield): taking the hub's lock here could deadlock them.
+        continuation.onTermination = { [weak self] _ in Task { self?.remove(id) } }
         return Subscription(documents: stream, startsAfter: last, flag: flag)
+    }
+
+    /// Subscribes to every document published from now on, a publish call's documents at
+    /// a time (one wake-up per committed batch, not per document: for subscribers that do
+    /// little with each, such as the status gauges). Never limited.
+    public func subscribeBatches() -> (batches: AsyncStream<[FeedDocument]>, startsAfter: UInt64) {
+        let (stream, continuation) = AsyncStream.makeStream(of: [FeedDocument].self, bufferingPolicy: .unbounded)
+        let (id, last) = state.withLock { s in
+            s.next += 1
+            s.batchSubscribers[s.next] = continuation
+            return (s.next, s.last)
+        }
+        continuation.onTermination = { [weak self] _ in Task { _ = self?.state.withLock { $0.batchSubscribers.removeValue(forKey: id) } } }
+        return (stream, last)
     }
 
     /// Publishes documents, in sequence order, to every subscriber.
@@ -54,9 +72,12 @@ public final class StreamHub: Sendable {
         // Yielding under the lock keeps every subscriber's order the publish order.
         // An overflowed subscriber is finished after the lock is released: finishing
         // runs its termination handler, which takes the lock.
+        let all = Array(documents)
+        guard !all.isEmpty else { return }
         let behind = state.withLock { s in
             var behind: [AsyncStream<FeedDocument>.Continuation] = []
-            for d in documents {
+            for c in s.batchSubscribers.values { c.yield(all) }
+            for d in all {
                 s.last = d.sequence
                 for (id, sub) in s.subscribers {
                     if case .dropped = sub.continuation.yield(d) {
@@ -75,15 +96,16 @@ public final class StreamHub: Sendable {
     public var lastSequence: UInt64 { state.withLock { $0.last } }
 
     /// How many subscribe now.
-    public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
+    public var subscriberCount: Int { state.withLock { $0.subscribers.count + $0.batchSubscribers.count } }
 
     /// Ends every subscription (the aggregator is stopping).
     public func finish() {
-        let all = state.withLock { s in
-            defer { s.subscribers = [:] }
-            return Array(s.subscribers.values)
+        let (all, batches) = state.withLock { s in
+            defer { s.subscribers = [:]; s.batchSubscribers = [:] }
+            return (Array(s.subscribers.values), Array(s.batchSubscribers.values))
         }
         for sub in all { sub.continuation.finish() }
+        for b in batches { b.finish() }
     }
 
     private func remove(_ id: Int) { _ = state.withLock { $0.subscribers.removeValue(forKey: id) } }

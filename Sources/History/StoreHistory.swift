@@ -90,10 +90,35 @@ public final class StoreHistory: Sendable {
         }
     }
 
-    /// The latest `limit` stream messages, newest first.
-    public func latestStreamMessages(limit: Int) throws -> [StreamMessage] {
+    /// What changed since a date, newest first, at most `limit`: items' status changes
+    /// (not roll-up nodes, whose ids hold a `:` or are `programme`) and alert
+    /// transitions to firing, acknowledged or resolved; looked for among the latest
+    /// `window` messages. Filtered in SQL, so a page decodes only what it shows.
+    public func recentChanges(since date: String, limit: Int, window: Int = 1_000) throws -> [StreamMessage] {
         try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT seq, type, topic, document FROM stream ORDER BY seq DESC LIMIT ?", arguments: [limit]).map {
+            try Row.fetchAll(db, sql: """
+                SELECT seq, type, topic, document FROM stream
+                WHERE seq > (SELECT IFNULL(MAX(seq), 0) FROM stream) - ?
+                  AND json_extract(document, '$.date') >= ?
+                  AND ((type = ? AND json_extract(document, '$.item') NOT LIKE '%:%' AND json_extract(document, '$.item') != 'programme')
+                    OR (type = ? AND json_extract(document, '$.to') IN ('firing', 'acknowledged', 'resolved')))
+                ORDER BY seq DESC LIMIT ?
+                """, arguments: [window, date, Int(MessageType.statusChange.rawValue), Int(MessageType.alertTransition.rawValue), limit]).map {
+                StreamMessage(sequence: UInt64($0["seq"] as Int64), type: MessageType(rawValue: UInt8($0["type"] as Int)) ?? .alertTransition,
+                              topic: $0["topic"], document: $0["document"])
+            }
+        }
+    }
+
+    /// The latest alert transitions to `resolved`, newest first, at most `limit`, among the
+    /// latest `window` messages.
+    public func recentlyResolved(limit: Int, window: Int = 5_000) throws -> [StreamMessage] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT seq, type, topic, document FROM stream
+                WHERE seq > (SELECT IFNULL(MAX(seq), 0) FROM stream) - ? AND type = ? AND json_extract(document, '$.to') = 'resolved'
+                ORDER BY seq DESC LIMIT ?
+                """, arguments: [window, Int(MessageType.alertTransition.rawValue), limit]).map {
                 StreamMessage(sequence: UInt64($0["seq"] as Int64), type: MessageType(rawValue: UInt8($0["type"] as Int)) ?? .alertTransition,
                               topic: $0["topic"], document: $0["document"])
             }

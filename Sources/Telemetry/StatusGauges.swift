@@ -68,11 +68,11 @@ public final class StatusGauges: Sendable {
     /// Follows the stream until cancelled (or the aggregator stops).
     public func run() async {
         // Subscribe first, then take the snapshot: what the snapshot holds is skipped.
-        let sub = feed.hub.subscribe()
+        let sub = feed.hub.subscribeBatches()
         let snap = await feed.snapshot(theme: nil)
         seed(snap)
-        for await d in sub.documents where d.sequence > snap.sequence {
-            apply(d)
+        for await batch in sub.batches {
+            apply(batch.lazy.filter { $0.sequence > snap.sequence })
         }
     }
 
@@ -86,9 +86,16 @@ public final class StatusGauges: Sendable {
         }
     }
 
-    func apply(_ d: FeedDocument) {
-        guard let content = try? d.decoded() else { return }
+    func apply(_ documents: some Sequence<FeedDocument>) {
         followed.withLock { f in
+            for d in documents { apply(d, to: &f) }
+            sequence.set(Double(f.sequence))
+        }
+    }
+
+    private func apply(_ d: FeedDocument, to f: inout Followed) {
+        guard let content = try? d.decoded() else { return }
+        do {
             f.sequence = d.sequence
             switch content {
             case .statusChange(let c):
@@ -111,7 +118,6 @@ public final class StatusGauges: Sendable {
                     f.alerts[t.key] = (t.alert.severity, t.to)
                 }
             }
-            sequence.set(Double(d.sequence))
         }
     }
 

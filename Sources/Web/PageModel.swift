@@ -139,13 +139,13 @@ struct PageModel {
         plan.themes.compactMap { t -> ThemeView? in
             let goals = t.goals.compactMap { g -> GoalView? in
                 let interventions = g.interventions.compactMap { i -> InterventionView? in
-                    let ms = i.milestones.filter { keep?($0, i) ?? true }
+                    let ms = summarised ? [] : keep.map { k in i.milestones.filter { k($0, i) } } ?? i.milestones
                     if keep != nil && ms.isEmpty { return nil }
                     let node = rollups["intervention:\(i.id)"]
                     return InterventionView(id: i.id, name: i.name, owner: organisation(i.owner), areas: i.areas.map(area).joined(separator: ", "),
                                             state: node?.state.rawValue ?? "unknown", stateWord: Dutch.word(node?.state ?? .unknown),
                                             symbol: Dutch.symbol(node?.state ?? .unknown), counts: counts(node?.counts ?? [:]),
-                                            items: summarised ? [] : ms.map { row($0, on: snapshot.date) }, hasItems: !summarised && !ms.isEmpty)
+                                            items: ms.map { row($0, on: snapshot.date) }, hasItems: !ms.isEmpty)
                 }
                 let indicators = keep == nil && !summarised ? g.indicators.map { row($0, on: snapshot.date) } : []
                 if interventions.isEmpty && indicators.isEmpty { return nil }
@@ -187,7 +187,7 @@ struct PageModel {
     /// The alerts, most severe and then newest first; only those from `offset`, at most
     /// `limit` of them, are made into views (a large plan has tens of thousands open).
     func alerts(_ list: [Alert], canAcknowledge: Bool, offset: Int = 0, limit: Int = .max) -> [AlertView] {
-        list.sorted { ($0.severity, $1.since, $1.key) > ($1.severity, $0.since, $0.key) }.dropFirst(offset).prefix(limit).map { a in
+        Self.ordered(list, first: offset + min(limit, list.count)).dropFirst(offset).map { a in
             AlertView(key: a.key, keyPath: Self.escapePath(a.key), severity: a.severity.rawValue, severityWord: Dutch.word(a.severity),
                       state: a.state.rawValue, stateWord: Dutch.word(a.state), subject: a.subject, subjectName: names[a.subject] ?? a.subject,
                       link: "/items/\(Self.escapePath(a.subject))", theme: a.theme.flatMap { names[$0] } ?? "programma",
@@ -207,6 +207,22 @@ struct PageModel {
             return Dutch.why(s, target: m.target, unit: m.unit, due: m.due, binary: m.kind == .binary)
         }
         return Dutch.why(s, target: nil, unit: nil, due: nil)
+    }
+
+    /// The alerts most severe first, then newest, then by key; only the first `n` (a
+    /// selection, not a sort of all, when `n` is small beside the list).
+    static func ordered(_ list: [Alert], first n: Int) -> [Alert] {
+        func before(_ a: Alert, _ b: Alert) -> Bool { (a.severity, b.since, b.key) > (b.severity, a.since, a.key) }
+        guard n < list.count / 8 else { return Array(list.sorted(by: before).prefix(n)) }
+        var top: [Alert] = []
+        top.reserveCapacity(n + 1)
+        for a in list {
+            if top.count == n, let last = top.last, !before(a, last) { continue }
+            let i = top.firstIndex { before(a, $0) } ?? top.count
+            top.insert(a, at: i)
+            if top.count > n { top.removeLast() }
+        }
+        return top
     }
 
     /// A path segment: letters, digits, `-`, `_`, `.`, `:` as they are; the rest escaped.

@@ -171,8 +171,9 @@ extension WebSite {
         var query = [live ? nil : "as_of=\(snap.date.iso)", theme.map { "theme=\($0)" }, severity.map { "severity=\($0)" }].compactMap { $0 }
         query.append("page=\(page + 1)")
         var resolved: [Resolved] = []
-        for m in try store.history().latestStreamMessages(limit: 2_000) where m.type == .alertTransition && resolved.count < 30 {
-            guard let t = try? StreamDocuments.decode(StreamDocuments.AlertTransitionDocument.self, from: m.document), t.to == .resolved else { continue }
+        let decoder = JSONDecoder()
+        for m in try store.history().recentlyResolved(limit: 200) where resolved.count < 30 {
+            guard let t = try? decoder.decode(StreamDocuments.AlertTransitionDocument.self, from: Data(m.document.utf8)) else { continue }
             if let asOf, t.date > asOf { continue }
             guard theme == nil || t.alert.theme == theme, sev == nil || t.alert.severity == sev else { continue }
             resolved.append(Resolved(date: Dutch.date(t.date), text: "\(model.names[t.alert.subject] ?? t.alert.subject): \(t.alert.resolvedBy?.summary ?? "opgelost")",

@@ -107,17 +107,13 @@ public struct WebSite: Sendable {
     func changes(_ model: PageModel, since: PlanDate) throws -> [ChangeView] {
         var out: [ChangeView] = []
         let decoder = JSONDecoder()
-        for m in try store.history().latestStreamMessages(limit: 400) {
-            if out.count >= 50 { break }
+        for m in try store.history().recentChanges(since: since.iso, limit: 50) {
             if m.type == .statusChange, let c = try? decoder.decode(StreamDocuments.StatusChange.self, from: Data(m.document.utf8)) {
-                guard c.date >= since else { break }
                 guard let name = model.names[c.item] else { continue }
                 let text = "\(name): \(c.from.map { Dutch.word($0) + " → " } ?? "")\(Dutch.word(c.to))"
                 out.append(ChangeView(date: Dutch.date(c.date), text: text, symbol: Dutch.symbol(c.to), state: c.to.rawValue,
                                       link: "/items/\(PageModel.escapePath(c.item))"))
             } else if m.type == .alertTransition, let t = try? decoder.decode(StreamDocuments.AlertTransitionDocument.self, from: Data(m.document.utf8)) {
-                guard t.date >= since else { break }
-                guard t.to == .firing || t.to == .resolved || t.to == .acknowledged else { continue }
                 let name = model.names[t.alert.subject] ?? t.alert.subject
                 out.append(ChangeView(date: Dutch.date(t.date), text: "melding \(Dutch.word(t.alert.severity)) \(Dutch.word(t.to)): \(name)",
                                       symbol: t.to == .resolved ? "✔" : "!", state: t.to == .resolved ? "done" : "overdue",
