@@ -6,19 +6,19 @@ import Mustache
 extension ItemRow: MustacheParent {
     func child(named key: String) -> Any? {
         switch key {
-        case "id": id
+        case "id": self.id
         case "name": self.name
-        case "kind": kind
-        case "state": state
-        case "stateWord": stateWord
-        case "symbol": symbol
-        case "progress": progress
-        case "progressWidth": progressWidth
-        case "expected": expected
-        case "expectedLeft": expectedLeft
-        case "why": why
-        case "due": due
-        case "link": link
+        case "kind": self.kind
+        case "state": self.state
+        case "stateWord": self.stateWord
+        case "symbol": self.symbol
+        case "progress": self.progress
+        case "progressWidth": self.progressWidth
+        case "expected": self.expected
+        case "expectedLeft": self.expectedLeft
+        case "why": self.why
+        case "due": self.due
+        case "link": self.link
         default: nil
         }
     }
@@ -27,16 +27,16 @@ extension ItemRow: MustacheParent {
 extension InterventionView: MustacheParent {
     func child(named key: String) -> Any? {
         switch key {
-        case "id": id
+        case "id": self.id
         case "name": self.name
-        case "owner": owner
-        case "areas": areas
-        case "state": state
-        case "stateWord": stateWord
-        case "symbol": symbol
-        case "counts": counts
-        case "items": items
-        case "hasItems": hasItems
+        case "owner": self.owner
+        case "areas": self.areas
+        case "state": self.state
+        case "stateWord": self.stateWord
+        case "symbol": self.symbol
+        case "counts": self.counts
+        case "items": self.items
+        case "hasItems": self.hasItems
         default: nil
         }
     }
@@ -46,9 +46,9 @@ extension GoalView: MustacheParent {
     func child(named key: String) -> Any? {
         switch key {
         case "name": self.name
-        case "interventions": interventions
-        case "indicators": indicators
-        case "hasIndicators": hasIndicators
+        case "interventions": self.interventions
+        case "indicators": self.indicators
+        case "hasIndicators": self.hasIndicators
         default: nil
         }
     }
@@ -57,15 +57,15 @@ extension GoalView: MustacheParent {
 extension ThemeView: MustacheParent {
     func child(named key: String) -> Any? {
         switch key {
-        case "id": id
+        case "id": self.id
         case "name": self.name
-        case "state": state
-        case "stateWord": stateWord
-        case "symbol": symbol
-        case "silent": silent
-        case "heard": heard
-        case "counts": counts
-        case "goals": goals
+        case "state": self.state
+        case "stateWord": self.stateWord
+        case "symbol": self.symbol
+        case "silent": self.silent
+        case "heard": self.heard
+        case "counts": self.counts
+        case "goals": self.goals
         default: nil
         }
     }
@@ -74,22 +74,22 @@ extension ThemeView: MustacheParent {
 extension AlertView: MustacheParent {
     func child(named key: String) -> Any? {
         switch key {
-        case "key": key
-        case "keyPath": keyPath
-        case "severity": severity
-        case "severityWord": severityWord
-        case "state": state
-        case "stateWord": stateWord
-        case "subject": subject
-        case "subjectName": subjectName
-        case "link": link
-        case "theme": theme
-        case "meta": meta
-        case "since": since
-        case "evidence": evidence
-        case "action": action
-        case "acknowledged": acknowledged
-        case "canAcknowledge": canAcknowledge
+        case "key": self.key
+        case "keyPath": self.keyPath
+        case "severity": self.severity
+        case "severityWord": self.severityWord
+        case "state": self.state
+        case "stateWord": self.stateWord
+        case "subject": self.subject
+        case "subjectName": self.subjectName
+        case "link": self.link
+        case "theme": self.theme
+        case "meta": self.meta
+        case "since": self.since
+        case "evidence": self.evidence
+        case "action": self.action
+        case "acknowledged": self.acknowledged
+        case "canAcknowledge": self.canAcknowledge
         default: nil
         }
     }
@@ -98,11 +98,11 @@ extension AlertView: MustacheParent {
 extension ChangeView: MustacheParent {
     func child(named key: String) -> Any? {
         switch key {
-        case "date": date
-        case "text": text
-        case "symbol": symbol
-        case "state": state
-        case "link": link
+        case "date": self.date
+        case "text": self.text
+        case "symbol": self.symbol
+        case "state": self.state
+        case "link": self.link
         default: nil
         }
     }
@@ -111,10 +111,10 @@ extension ChangeView: MustacheParent {
 extension CountView: MustacheParent {
     func child(named key: String) -> Any? {
         switch key {
-        case "state": state
-        case "word": word
-        case "symbol": symbol
-        case "count": count
+        case "state": self.state
+        case "word": self.word
+        case "symbol": self.symbol
+        case "count": self.count
         default: nil
         }
     }

@@ -65,7 +65,9 @@ struct CouncilReportTests {
         #expect(themes.contains("In behandeling genomen op"), "the acknowledgement's reason")
         #expect(themes.contains("programmabureau"))
         #expect(md.contains("## Wat is veranderd sinds 1 oktober 2025"))
-        #expect(md.contains("1 oktober 2025: Wijken in Heerlen-Noord met de aanpak Sociaal Veilig"), "the last milestone reached in the quarter")
+        // The demo's compressed clock may date it a day either way.
+        #expect(Self.section(md, "Wat is veranderd").contains("oktober 2025: Wijken in Heerlen-Noord met de aanpak Sociaal Veilig"),
+                "the last milestone reached in the quarter")
         #expect(md.contains("## Bijlage: hoe de stand wordt bepaald"))
 
         // Deterministic: Markdown and HTML byte-identical over two runs.

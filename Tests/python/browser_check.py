@@ -26,6 +26,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 base, out, koers, data, keys, token, aggregator_pid, theme_names = sys.argv[1:9]
@@ -80,7 +81,9 @@ class StreamWatch(threading.Thread):
                     if predicate(e):
                         return e
             time.sleep(0.05)
-        raise AssertionError("the stream did not carry what was awaited")
+        with self.lock:
+            seen = [(e[1], e[2], e[3][:160]) for e in self.events[-5:]]
+        raise AssertionError(f"the stream (from {self.after}) did not carry what was awaited; the last of {len(self.events)}: {seen}")
 
 
 def eventually(what, seconds, condition):
@@ -120,10 +123,13 @@ try:
     changed = None
     deadline = arrived[0] + 2.0
     while time.monotonic() < deadline + 0.01:
-        row = driver.find_element(By.ID, f"item-{item}")
-        if row.get_attribute("class") != before:
-            changed = time.monotonic()
-            break
+        try:
+            row = driver.find_element(By.ID, f"item-{item}")
+            if row.get_attribute("class") != before:
+                changed = time.monotonic()
+                break
+        except StaleElementReferenceException:
+            pass  # the page swapped its content in between: look again
         time.sleep(0.05)
     assert changed is not None, f"the page did not change within 2 s of the stream document (class still {before})"
     assert driver.execute_script("return window.__koersMarker") == "same page", "the page reloaded instead of updating in place"
@@ -137,7 +143,9 @@ try:
         assert driver.find_element(By.TAG_NAME, "h1").text, f"{path} has no heading"
         driver.save_screenshot(f"{out}/{name}.png")
 
-    # Acknowledge from the alerts page; the stream carries it.
+    # Acknowledge from the alerts page; the stream carries it (read from just before, so
+    # however the stream's connections come and go, the transition is in what it resends).
+    before_ack = get_json("/api/v1/status")["sequence"]
     driver.get(base + "/alerts")
     driver.save_screenshot(f"{out}/alerts.png")
     alerts = driver.find_elements(By.CSS_SELECTOR, "li.alert.alert-firing")
@@ -150,7 +158,18 @@ try:
     form.find_element(By.NAME, "token").send_keys(token)
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     eventually("the page says the alert was taken on", 10, lambda: "in behandeling genomen" in driver.find_element(By.TAG_NAME, "main").text)
-    watch.wait_for(lambda e: e[1] == "alert_transition" and f'"key":"{key}"' in e[3] and '"to":"acknowledged"' in e[3], 30)
+    after_ack = StreamWatch(before_ack)
+    after_ack.start()
+    def is_ack(e):
+        if e[1] != "alert_transition":
+            return False
+        doc = json.loads(e[3])
+        return doc["key"] == key and doc["to"] == "acknowledged"
+    try:
+        after_ack.wait_for(is_ack, 30)
+    except AssertionError:
+        keys = [(json.loads(e[3]).get("key"), json.loads(e[3]).get("to")) for e in after_ack.events if e[1] == "alert_transition"]
+        raise AssertionError(f"acknowledged {key!r} on the page; the stream's transitions since: {keys}")
     driver.save_screenshot(f"{out}/alerts-after-ack.png")
 
     # As of a date: the page equals `koers status --as-of`.
