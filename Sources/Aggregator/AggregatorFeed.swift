@@ -15,6 +15,7 @@ public final class AggregatorFeed: StatusFeed {
     public func snapshot(theme: String?) async -> StreamDocuments.Snapshot { await runtime.keeper.snapshot(theme: theme) }
     public func lastHeard() async -> [String: Int64] { await runtime.keeper.lastHeard() }
     public func summary() async -> StatusSummary { await runtime.keeper.summary() }
+    public func snapshotWithoutItems() async -> StreamDocuments.Snapshot { await runtime.keeper.summarySnapshot() }
     public func now() -> Int64 { runtime.clock.now() }
 
     public func acknowledge(_ request: StreamDocuments.AckRequest, identity: String, scope: Set<String>?) async -> Result<Void, AckRefusal> {

@@ -197,6 +197,11 @@ public actor StatusKeeper {
     /// When each theme was last heard from, in the aggregator's clock (ms).
     public func lastHeard() -> [String: Int64] { engine.lastHeard }
 
+    /// The current state without the items' statuses (roll-ups, alerts, liveness).
+    public func summarySnapshot() -> StreamDocuments.Snapshot {
+        StreamDocuments.Snapshot(engine: engine, alerts: alerts.openAlerts, sequence: sequence, theme: nil, topics: topics, withItems: false)
+    }
+
     /// What a stream heartbeat says: the last sequence, and each topic's.
     public func heartbeat() -> StreamDocuments.Heartbeat { StreamDocuments.Heartbeat(sequence: sequence, topics: topics) }
 }

@@ -20,6 +20,9 @@ public protocol StatusFeed: Sendable {
     var storePath: String { get }
     /// The current state, optionally of one theme, and the sequence it holds at.
     func snapshot(theme: String?) async -> StreamDocuments.Snapshot
+    /// The current state without the items: roll-ups, open alerts, silent themes (a
+    /// summarised page of a very large plan).
+    func snapshotWithoutItems() async -> StreamDocuments.Snapshot
     /// When each theme was last heard from (any message), in the aggregator's clock (ms).
     func lastHeard() async -> [String: Int64]
     /// The status date, the stream's sequence and the silent themes, without a snapshot

@@ -13,15 +13,19 @@ extension StreamDocuments.Snapshot {
     ///   - theme: only this theme's items, its roll-up nodes (the theme, its goals and
     ///     interventions) and its alerts; nil for everything.
     ///   - topics: each stream topic's latest sequence (nil for a replay).
-    public init(engine: StatusEngine, alerts: [Alert], sequence: UInt64, theme: String? = nil, topics: [String: UInt64]? = nil) {
-        let items = engine.allStatuses.filter { theme == nil || engine.themeOf($0.item) == theme }.sorted { $0.item < $1.item }
+    ///   - withItems: false leaves the items out (and the alerts unsorted): what a
+    ///     summarised page of a very large plan needs, without sorting 100,000 of each.
+    public init(engine: StatusEngine, alerts: [Alert], sequence: UInt64, theme: String? = nil, topics: [String: UInt64]? = nil,
+                withItems: Bool = true) {
+        let items = withItems ? engine.allStatuses.filter { theme == nil || engine.themeOf($0.item) == theme }.sorted { $0.item < $1.item } : []
         let rollups = engine.rolledUp.keys.sorted().compactMap { node -> StreamDocuments.Rollup? in
             guard let s = engine.summary(of: node) else { return nil }
             if let theme, engine.theme(ofNode: node) != theme { return nil }
             return StreamDocuments.Rollup(node: node, state: s.state,
                                           counts: Dictionary(uniqueKeysWithValues: s.counts.map { ($0.key.rawValue, $0.value) }))
         }
-        let open = alerts.filter { theme == nil || $0.theme == theme }.sorted { $0.key < $1.key }
+        let filtered = theme == nil ? alerts : alerts.filter { $0.theme == theme }
+        let open = withItems ? filtered.sorted { $0.key < $1.key } : filtered
         self.init(sequence: sequence, date: engine.today, planVersion: engine.plan.version, items: items, rollups: rollups,
                   alerts: open, silentThemes: engine.silent.filter { theme == nil || $0 == theme }.sorted(), topics: topics)
     }

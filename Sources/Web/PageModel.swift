@@ -186,6 +186,13 @@ struct PageModel {
 
     /// The alerts, most severe and then newest first; only those from `offset`, at most
     /// `limit` of them, are made into views (a large plan has tens of thousands open).
+    /// The same from a roll-up's counts (a summarised page has no item statuses).
+    func summary(counts: [String: Int]) -> [CountView] {
+        ItemState.allCases.sorted { $0.severity > $1.severity }.compactMap { s in
+            counts[s.rawValue].flatMap { $0 > 0 ? CountView(state: s.rawValue, word: Dutch.word(s), symbol: Dutch.symbol(s), count: $0) : nil }
+        }
+    }
+
     func alerts(_ list: [Alert], canAcknowledge: Bool, offset: Int = 0, limit: Int = .max) -> [AlertView] {
         Self.ordered(list, first: offset + min(limit, list.count)).dropFirst(offset).map { a in
             AlertView(key: a.key, keyPath: Self.escapePath(a.key), severity: a.severity.rawValue, severityWord: Dutch.word(a.severity),
@@ -193,12 +200,29 @@ struct PageModel {
                       link: "/items/\(Self.escapePath(a.subject))", theme: a.theme.flatMap { names[$0] } ?? "programma",
                       meta: [a.owner.map { "Eigenaar \(organisation($0))" }, a.areas.isEmpty ? nil : "wijk " + a.areas.map(area).joined(separator: ", "),
                              "thema " + (a.theme.flatMap { names[$0] } ?? "programma")].compactMap { $0 }.joined(separator: " · "),
-                      since: Dutch.date(a.since), evidence: statuses[a.subject].map { alertWhy($0) } ?? a.evidence.summary,
+                      since: Dutch.date(a.since),
+                      evidence: statuses[a.subject].map(alertWhy) ?? (Self.isItemRule(a.rule)
+                          ? alertWhy(ItemStatus(item: a.subject, state: Self.state(of: a), evidence: a.evidence, progress: nil)) : a.evidence.summary),
                       action: Dutch.action(rule: a.rule),
                       acknowledged: a.acknowledgement.map { ack in
                           "in behandeling door \(ack.by): \(ack.reason)" + (ack.until.map { " (tot \(Dutch.date($0)))" } ?? "")
                       },
                       canAcknowledge: canAcknowledge && (a.state == .firing || a.state == .acknowledged))
+        }
+    }
+
+    /// Whether a rule's alerts are about one milestone or indicator (not funding, not a theme).
+    static func isItemRule(_ rule: String) -> Bool {
+        ["milestone-overdue", "milestone-lagging", "milestone-at-risk", "indicator-lagging", "data-missing"].contains(rule)
+    }
+
+    /// The state an item alert's rule stands for, when the item's status is not at hand.
+    static func state(of a: Alert) -> ItemState {
+        switch a.rule {
+        case "milestone-overdue": .overdue
+        case "milestone-lagging", "indicator-lagging": .lagging
+        case "milestone-at-risk": .atRisk
+        default: .unknown
         }
     }
 

@@ -80,10 +80,12 @@ public struct WebSite: Sendable {
     /// The overview: programme → themes → interventions → items, the open alerts and
     /// what changed in the last week.
     public func overview(asOf: PlanDate?) async throws -> Page {
-        let (snap, live) = try await snapshot(asOf: asOf)
+        let summarised = lookup.index.count > itemsOnOverview
+        // A summarised live page needs no item statuses: the counts are the programme's
+        // roll-up, the alerts carry their evidence.
+        let (snap, live) = summarised && asOf == nil ? (await feed.snapshotWithoutItems(), true) : try await snapshot(asOf: asOf)
         let model = PageModel(plan: feed.plan, lookup: lookup, snapshot: snap)
         let heard = live ? await feed.lastHeard() : [:]
-        let summarised = snap.items.count > itemsOnOverview
         let alerts = model.alerts(snap.alerts, canAcknowledge: false, limit: alertsOnOverview)
         struct View {
             var heading: String; var state: String; var stateWord: String; var symbol: String; var itemCount: Int
@@ -93,7 +95,8 @@ public struct WebSite: Sendable {
         let programme = model.rollups["programme"]?.state ?? .unknown
         let view = View(heading: "Toekomstplan \(feed.plan.programme.name): stand per \(Dutch.date(snap.date))",
                         state: programme.rawValue, stateWord: Dutch.word(programme), symbol: Dutch.symbol(programme),
-                        itemCount: snap.items.count, summary: model.summary(items: snap.items), summarised: summarised,
+                        itemCount: lookup.index.count, summary: snap.items.isEmpty ? model.summary(counts: model.rollups["programme"]?.counts ?? [:]) : model.summary(items: snap.items),
+                        summarised: summarised,
                         alerts: alerts, alertCount: snap.alerts.count, moreAlerts: snap.alerts.count > alertsOnOverview,
                         changes: live ? try changes(model, since: snap.date.adding(days: -7)) : [],
                         themes: model.themes(lastHeard: heard, now: feed.now(), summarised: summarised), query: live ? "" : "?as_of=\(snap.date.iso)")

@@ -307,6 +307,7 @@ struct PlanOnlyFeed: StatusFeed {
                                  silentThemes: [], topics: [:])
     }
     func lastHeard() async -> [String: Int64] { [:] }
+    func snapshotWithoutItems() async -> StreamDocuments.Snapshot { await snapshot(theme: nil) }
     func summary() async -> StatusSummary { StatusSummary(date: PlanDate(iso: "2024-01-01")!, sequence: 0, silentThemes: []) }
     func now() -> Int64 { 0 }
     func acknowledge(_ request: StreamDocuments.AckRequest, identity: String, scope: Set<String>?) async -> Result<Void, AckRefusal> { .success(()) }
