@@ -95,9 +95,6 @@ public final class StreamHub: Sendable {
     /// The last sequence published.
     public var lastSequence: UInt64 { state.withLock { $0.last } }
 
-    /// How many subscribe now.
-    public var subscriberCount: Int { state.withLock { $0.subscribers.count + $0.batchSubscribers.count } }
-
     /// Ends every subscription (the aggregator is stopping).
     public func finish() {
         let (all, batches) = state.withLock { s in

@@ -39,7 +39,7 @@ struct WebRoutes: Sendable {
         router.get("rapport") { request, _ -> Response in
             let sinceText = request.uri.queryParameters.get("since").flatMap { $0.isEmpty ? nil : String($0) }
             let since = sinceText.flatMap(PlanDate.init(iso:))
-            if let sinceText, since == nil { return html(400, "<!DOCTYPE html><html lang=\"nl\"><title>Ongeldige datum</title><p>`since=\(escape(sinceText))` is geen datum; schrijf JJJJ-MM-DD.</p></html>") }
+            if let sinceText, since == nil { return html(400, "<!DOCTYPE html><html lang=\"nl\"><title>Ongeldige datum</title><p>`since=\(WebSite.escape(sinceText))` is geen datum; schrijf JJJJ-MM-DD.</p></html>") }
             return try await page(request) { asOf in
                 let live = await site.feed.snapshot(theme: nil).date
                 let date = asOf ?? live
@@ -69,7 +69,7 @@ struct WebRoutes: Sendable {
         var asOf: PlanDate?
         if let text = request.uri.queryParameters.get("as_of"), !text.isEmpty {
             guard let d = PlanDate(iso: text) else {
-                return html(400, "<!DOCTYPE html><html lang=\"nl\"><title>Ongeldige datum</title><p>`as_of=\(escape(text))` is geen datum; schrijf JJJJ-MM-DD, bijvoorbeeld 2024-10-01. <a href=\"/\">Naar het overzicht</a></p></html>")
+                return html(400, "<!DOCTYPE html><html lang=\"nl\"><title>Ongeldige datum</title><p>`as_of=\(WebSite.escape(text))` is geen datum; schrijf JJJJ-MM-DD, bijvoorbeeld 2024-10-01. <a href=\"/\">Naar het overzicht</a></p></html>")
             }
             asOf = d
         }
@@ -114,9 +114,9 @@ struct WebRoutes: Sendable {
         <!DOCTYPE html><html lang="nl"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <title>Inloggen — Koers</title><link rel="stylesheet" href="/static/koers.css"></head><body><main id="inhoud">
         <h1>Inloggen bij Koers</h1>
-        \(message.map { "<p class=\"message\" role=\"alert\">\(escape($0))</p>" } ?? "")
+        \(message.map { "<p class=\"message\" role=\"alert\">\(WebSite.escape($0))</p>" } ?? "")
         <p>Deze server is bereikbaar buiten deze machine; lezen vraagt een operator-sleutel.</p>
-        <form method="post" action="/login"><input type="hidden" name="next" value="\(escape(next))">
+        <form method="post" action="/login"><input type="hidden" name="next" value="\(WebSite.escape(next))">
         <label for="token">Sleutel (operator-token)</label> <input type="password" id="token" name="token" required autocomplete="current-password">
         <button type="submit">Inloggen</button></form></main></body></html>
         """
@@ -140,10 +140,5 @@ struct WebRoutes: Sendable {
 
     func asset(_ text: String, type: String) -> Response {
         Response(status: .ok, headers: [.contentType: type, .cacheControl: "max-age=300"], body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-            .replacingOccurrences(of: "\"", with: "&quot;")
     }
 }

@@ -14,7 +14,8 @@ extension WebSite {
         return Page(status: 404, html: render(frame("Niet gevonden", snap, live: live, body: body)))
     }
 
-    static func escape(_ s: String) -> String {
+    /// Text as HTML (`&`, `<`, `>`, `"`).
+    public static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
             .replacingOccurrences(of: "\"", with: "&quot;")
     }

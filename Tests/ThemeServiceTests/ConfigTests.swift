@@ -1,23 +1,6 @@
 import Foundation
 import Testing
 
-/// `koers ARGS` with `environment` added to this process's: its exit status and output.
-private func runKoers(_ args: [String], environment: [String: String]) throws -> (Int32, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: try koersBinary())
-    p.arguments = args
-    var env = ProcessInfo.processInfo.environment
-    env.merge(environment) { _, new in new }
-    p.environment = env
-    let pipe = Pipe()
-    p.standardOutput = pipe
-    p.standardError = pipe
-    try p.run()
-    let out = pipe.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: out, as: UTF8.self))
-}
-
 /// A configuration file with `text` in a fresh directory; its path.
 private func configFile(_ text: String, name: String = "koers.yaml") throws -> String {
     let dir = NSTemporaryDirectory() + "koers-config-\(UUID().uuidString.prefix(8))"

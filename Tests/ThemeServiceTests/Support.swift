@@ -81,14 +81,18 @@ func httpGet(_ url: String, headers: [String] = []) throws -> (status: Int, body
     return (Int(out[r.upperBound...].trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, String(out[..<r.lowerBound]))
 }
 
-/// Runs `koers` to its end: its exit status and everything it printed.
-func runKoers(_ args: [String]) throws -> (Int32, String) { try runProgram(try koersBinary(), args) }
+/// Runs `koers` to its end, with `environment` added to this process's: its exit status
+/// and everything it printed.
+func runKoers(_ args: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
+    try runProgram(try koersBinary(), args, environment: environment)
+}
 
 /// Runs a program to its end: its exit status and everything it printed.
-func runProgram(_ path: String, _ args: [String]) throws -> (Int32, String) {
+func runProgram(_ path: String, _ args: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: path)
     p.arguments = args
+    if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let pipe = Pipe()
     p.standardOutput = pipe
     p.standardError = pipe
