@@ -35,9 +35,12 @@ struct MetricsTests {
         try s.send(Message([Frame([1, 2, 3])]))
         _ = try s.receive()
         var text = ""
-        try eventually("the report is counted as stored", within: 60) {
+        try eventually("the report is counted as stored and shown in the item's series", within: 60) {
             text = try httpGet(ws.httpURL + "/metrics").body
+            // Both: a scrape reads the status before it writes the counters, so one scrape
+            // may count the report stored and still show the item as it was before it.
             return text.contains(#"koers_reports_stored_total{theme="safety"} 1"#)
+                && text.contains(#"koers_item_progress_ratio{theme="safety",item="sociaal-veilig-financiering"}"#)
         }
         try await body(ws, text)
     }
