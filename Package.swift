@@ -224,8 +224,15 @@ let package = Package(
             ],
             path: "Benchmarks/KoersBench"
         ),
+        // The theme side's own parts alone: outbox, CSV, checker, import.
         .testTarget(
             name: "ThemeServiceTests",
+            dependencies: ["ThemeService", "Plan", "Wire", "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin"]
+        ),
+        // The real-process suites: koers, and the outside programs they are tested with
+        // (Prometheus, Alertmanager, Chromium, Python clients), as separate processes.
+        .testTarget(
+            name: "SystemTests",
             dependencies: ["ThemeService", "Aggregator", "Operators", "StreamProtocol", "History", "Plan", "Wire", "ZeroMQ",
                            "Notify", "Status", "Feed", .product(name: "CoreMetrics", package: "swift-metrics"),
                            .product(name: "Logging", package: "swift-log"), "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin"]

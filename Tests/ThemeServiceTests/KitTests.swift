@@ -12,6 +12,14 @@ let plan = try! PlanLoader.loadDefault(path: nil)
 let clockNow: Int64 = 1_764_000_000_000  // 2025-11-24
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
+/// Distinct reports for the outbox (the note carries the number).
+func safetyReports(_ range: ClosedRange<Int>) -> [Payload] {
+    range.map { i in
+        .milestoneProgress(MilestoneProgress(theme: "safety", item: "sociaal-veilig-uitrol", value: 4, asOf: PlanDate(iso: "2023-01-01")!,
+                                             reportedAt: clockNow, note: "report \(i)"))
+    }
+}
+
 func tempOutbox() throws -> Outbox {
     try Outbox(path: NSTemporaryDirectory() + "koers-outbox-\(UUID().uuidString)/outbox.sqlite")
 }

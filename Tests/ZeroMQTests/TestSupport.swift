@@ -50,7 +50,7 @@ func firstEvent(_ monitor: SocketMonitor, where match: @escaping @Sendable (Moni
 }
 
 /// A task executor on a serial dispatch queue, whose worker thread is not one of the
-/// cooperative pool's (ThemeServiceTests has the same for the same reason).
+/// cooperative pool's (SystemTests has the same for the same reason).
 final class OwnQueueExecutor: TaskExecutor, @unchecked Sendable {
     // Proof for Sendable: the queue is immutable and thread-safe.
     let queue = DispatchQueue(label: "koers.test.zeromq")

@@ -3,6 +3,19 @@ import Testing
 import ZeroMQ
 @testable import ThemeService
 @testable import Aggregator
+import Plan
+
+// The real-process suites: each test runs `koers` (and, where named, Prometheus,
+// Alertmanager, Chromium, Python clients) as separate processes on loopback.
+// Unit tests of the modules live in the other test targets.
+
+let plan = try! PlanLoader.loadDefault(path: nil)
+let clockNow: Int64 = 1_764_000_000_000  // 2025-11-24
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+func tempOutbox() throws -> Outbox {
+    try Outbox(path: NSTemporaryDirectory() + "koers-outbox-\(UUID().uuidString)/outbox.sqlite")
+}
 
 /// The `koers` executable built beside the tests (`swift build --build-tests` builds it).
 func koersBinary() throws -> String {
