@@ -239,7 +239,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AggregatorTests",
-            dependencies: ["Aggregator", "StreamProtocol", "History", "Status", "Plan", "Wire", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Aggregator", "StreamProtocol", "History", "Status", "Plan", "Wire", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "StatusTests",

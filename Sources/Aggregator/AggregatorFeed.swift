@@ -19,14 +19,18 @@ public final class AggregatorFeed: StatusFeed {
     public func now() -> Int64 { runtime.clock.now() }
 
     public func acknowledge(_ request: StreamDocuments.AckRequest, identity: String, scope: Set<String>?) async -> Result<Void, AckRefusal> {
-        await Acknowledger(keeper: runtime.keeper).acknowledge(request, identity: identity, scope: scope)
+        await runtime.keeper.acknowledge(request, identity: identity, scope: scope)
     }
 
     public func readiness() async -> [ReadinessCheck] {
         var checks: [ReadinessCheck] = []
         do {
             let last = try runtime.store.lastStreamSequence()
-            checks.append(.init(name: "store", ok: true, detail: "\(runtime.configuration.storePath) open; stream at \(last)"))
+            if let f = runtime.storeHealth.failure {
+                checks.append(.init(name: "store", ok: false, detail: "\(runtime.configuration.storePath) does not take writes since \(f.since) ms (\(f.refusedBatches) batches refused with 503, nothing acknowledged): \(f.error)"))
+            } else {
+                checks.append(.init(name: "store", ok: true, detail: "\(runtime.configuration.storePath) open; stream at \(last)"))
+            }
         } catch {
             checks.append(.init(name: "store", ok: false, detail: "\(runtime.configuration.storePath) does not answer: \(error)"))
         }

@@ -19,6 +19,8 @@ public final class AggregatorMetrics: Sendable {
         public static let commitSeconds = "koers_ingest_commit_duration_seconds"
         public static let latencySeconds = "koers_report_to_stream_duration_seconds"
         public static let dropped = "koers_ingest_connections_dropped_total"
+        public static let repliesDropped = "koers_ingest_replies_dropped_total"
+        public static let storeWriteFailures = "koers_store_write_failures_total"
     }
 
     let factory: any MetricsFactory
@@ -30,6 +32,8 @@ public final class AggregatorMetrics: Sendable {
     let commit: CoreMetrics.Timer
     let latency: CoreMetrics.Timer
     let dropped: CoreMetrics.Counter
+    let repliesDropped: CoreMetrics.Counter
+    let storeWriteFailures: CoreMetrics.Counter
 
     struct CounterKey: Hashable { var name: String; var theme: String; var code: UInt16 }
 
@@ -40,6 +44,8 @@ public final class AggregatorMetrics: Sendable {
         commit = CoreMetrics.Timer(label: Name.commitSeconds, dimensions: [], factory: factory)
         latency = CoreMetrics.Timer(label: Name.latencySeconds, dimensions: [], factory: factory)
         dropped = CoreMetrics.Counter(label: Name.dropped, dimensions: [], factory: factory)
+        repliesDropped = CoreMetrics.Counter(label: Name.repliesDropped, dimensions: [], factory: factory)
+        storeWriteFailures = CoreMetrics.Counter(label: Name.storeWriteFailures, dimensions: [], factory: factory)
         // Every theme's series exist from the start, at 0, so that a rate over them
         // starts with the first scrape rather than with the first report.
         for t in themes.sorted() {
@@ -67,8 +73,9 @@ public final class AggregatorMetrics: Sendable {
 
     /// One ingest batch: how many messages, which reports arrived and were stored,
     /// which messages were refused and why.
-    func batch(messages: Int, received: [String: Int], stored: [String: Int], refused: [IngestStage.RefusalKey: Int]) {
+    func batch(messages: Int, received: [String: Int], stored: [String: Int], refused: [Intake.RefusalKey: Int], repliesDropped dropped: Int) {
         batchMessages.record(messages)
+        if dropped > 0 { repliesDropped.increment(by: dropped) }
         for (t, n) in received { counter(Name.received, theme: theme(t)).increment(by: n) }
         for (t, n) in stored { counter(Name.stored, theme: theme(t)).increment(by: n) }
         for (k, n) in refused { counter(Name.refused, theme: theme(k.theme), code: k.code).increment(by: n) }
@@ -78,10 +85,12 @@ public final class AggregatorMetrics: Sendable {
     func committed(in d: Duration) { commit.recordNanoseconds(d.nanoseconds) }
 
     /// A document went out on the stream: the latency from its report's arrival.
-    func published(_ d: FeedDocument) {
-        guard let r = d.receivedAt else { return }
-        latency.recordNanoseconds((ContinuousClock.now - r).nanoseconds)
+    func published(after receivedAt: ContinuousClock.Instant) {
+        latency.recordNanoseconds((ContinuousClock.now - receivedAt).nanoseconds)
     }
+
+    /// A write to the store failed (nothing of it was acknowledged).
+    func storeWriteFailed() { storeWriteFailures.increment() }
 
     func connectionDropped() { dropped.increment() }
 }

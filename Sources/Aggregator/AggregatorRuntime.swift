@@ -3,27 +3,34 @@ import Feed
 import Foundation
 import Logging
 import Plan
+import Synchronization
 import Wire
 import ZeroMQ
 
 /// What the aggregator's services share: one ZeroMQ context with its ZAP
-/// authenticator, the store and the status keeper.
+/// authenticator, the store, and the way to the status (``keeper``, answered by the
+/// ingest thread, which owns the status: ``IngestLoop``).
 public final class AggregatorRuntime: Sendable {
     public let configuration: AggregatorConfiguration
     public let context: Context
     public let authenticator: ZAPAuthenticator?
     public let store: ReportStore
+    /// The status, as the other parts ask for it.
     public let keeper: StatusKeeper
-    /// The plan's items, numbered once and shared by the keeper and the ingest stage.
+    /// How the other parts reach the ingest thread.
+    let mailbox = Mailbox()
+    /// The status rebuilt at start, until the ingest thread takes it.
+    private let startingCore: Mutex<StatusCore?>
+    /// The plan's items, numbered once and shared by the status and the intake.
     public let index: PlanIndex
     public let clock: any KoersClock
     public let logger: Logger
     /// Who may do what (roles); its operator scopes change on a key reload.
     public let access: Access
-    /// The numbered stream in-process; ``publisherFeed`` is the ZeroMQ publisher's
-    /// subscription, made before the keeper's first start-up alert.
+    /// The numbered stream in-process (the HTTP server, the metrics, the notifiers).
     public let hub: StreamHub
-    let publisherFeed: (batches: AsyncStream<[FeedDocument]>, startsAfter: UInt64)
+    /// Whether the store takes writes (``Pipeline`` sets it; `/readyz` reads it).
+    public let storeHealth = StoreHealth()
     /// Where the ingest path and the stream count what they do (swift-metrics; the
     /// HTTP server's Prometheus registry in `koers aggregator run`, nothing in tests).
     public let metrics: AggregatorMetrics
@@ -48,12 +55,15 @@ public final class AggregatorRuntime: Sendable {
         let started = ContinuousClock.now
         index = PlanIndex(c.plan)
         hub = StreamHub(lastSequence: try store.lastStreamSequence())
-        publisherFeed = hub.subscribeBatches()
         metrics = AggregatorMetrics(factory: metricsFactory, themes: Set(c.plan.themes.map(\.id)))
-        keeper = try StatusKeeper(index: index, store: store, hub: hub, clock: clock, logger: logger, silenceGraceMs: c.silenceGraceMs)
+        startingCore = Mutex(try StatusCore(index: index, store: store, hub: hub, nowMs: clock.now(), silenceGraceMs: c.silenceGraceMs))
+        keeper = StatusKeeper(mailbox: mailbox, themeIDs: c.plan.themes.map(\.id))
         logger.info("status rebuilt from the store", metadata: ["seconds": "\(ContinuousClock.now - started)"])
         try store.startCheckpoints(every: c.checkpointInterval)
     }
+
+    /// The status for the ingest thread, once.
+    func takeCore() -> StatusCore? { startingCore.withLock { c in defer { c = nil }; return c } }
 
     /// A server socket for one channel: CURVE with the authenticator and the channel's
     /// ZAP domain (which decides the roles admitted), or plain when configured so.

@@ -81,7 +81,7 @@ struct SnapshotResponder: Sendable {
         guard let req = try? StreamDocuments.decode(StreamDocuments.AckRequest.self, from: doc) else {
             return .failure(AckRefusal(code: .badDocument, message: #"the document must be {"key": …, "reason": …, "by": … or null, "until": "YYYY-MM-DD" or null}"#))
         }
-        return await Acknowledger(keeper: keeper).acknowledge(req, identity: identity, scope: scope)
+        return await keeper.acknowledge(req, identity: identity, scope: scope)
             .map { StreamDocuments.encode(StreamDocuments.AckReply(ok: true)) }
     }
 }

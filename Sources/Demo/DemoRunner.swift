@@ -67,8 +67,8 @@ public final class DemoRunner: @unchecked Sendable {
         let origin = Int64((Date().timeIntervalSince1970 * 1000).rounded()) + 1500  // time to start everything
         // Every process's clock stands still at the end of the last day, so the status read
         // at the end is that day's however busy the machine is.
-        let clock = SharedScaledClock(start: Int64(scenario.start.daysSinceEpoch) * 86_400_000, speed: speed * 86_400, originWallMs: origin,
-                                      stopMs: Int64(scenario.end.daysSinceEpoch + 1) * 86_400_000 - 1)
+        let clock = SharedScaledClock(start: scenario.start.epochMilliseconds, speed: speed * 86_400, originWallMs: origin,
+                                      stopMs: scenario.end.adding(days: 1).epochMilliseconds - 1)
         let clockArgs = ["--clock-start", scenario.start.iso, "--clock-speed", String(speed), "--clock-origin", String(origin),
                          "--clock-stop", scenario.end.iso]
         say("Koers demo: \(plan.programme.name), \(scenario.start) → \(scenario.end) at \(DemoText.number(speed)) days a second (about \(DemoText.seconds(days / speed)))")
@@ -93,7 +93,7 @@ public final class DemoRunner: @unchecked Sendable {
         defer { follow.cancel() }
 
         // Wait for the simulated start.
-        while clock.now() < Int64(scenario.start.daysSinceEpoch) * 86_400_000 { try await Task.sleep(for: .milliseconds(20)) }
+        while clock.now() < scenario.start.epochMilliseconds { try await Task.sleep(for: .milliseconds(20)) }
         try await drive(clock: clock, client: client, ingest: ingest, heartbeat: heartbeat, clockArgs: clockArgs, watcher: watcher)
 
         // The story ends on its last day: drive() returns at the start of it, the stream
@@ -143,7 +143,7 @@ public final class DemoRunner: @unchecked Sendable {
         var lastQuarter = -1
         while true {
             let now = clock.now()
-            let today = PlanDate(daysSinceEpoch: Int(now / 86_400_000))
+            let today = PlanDate(epochMilliseconds: now)
             // The last day's status is the end state (nothing is scripted for it).
             if today >= scenario.end { break }
             var batch: [String: [Payload]] = [:]
@@ -203,7 +203,7 @@ public final class DemoRunner: @unchecked Sendable {
                 }
             }
             // Wake at the start of the last day rather than up to 20 ms into it.
-            let untilEnd = Int64(scenario.end.daysSinceEpoch) * 86_400_000 - clock.now()
+            let untilEnd = scenario.end.epochMilliseconds - clock.now()
             try await Task.sleep(for: .milliseconds(max(1, min(20, Int(Double(untilEnd) / clock.speed) + 1))))
         }
     }

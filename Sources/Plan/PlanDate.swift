@@ -9,6 +9,15 @@ public struct PlanDate: Hashable, Comparable, Sendable, CustomStringConvertible,
     /// The date `days` days after 1970-01-01.
     public init(daysSinceEpoch days: Int) { daysSinceEpoch = days }
 
+    /// Milliseconds in a day: the one place this number is written.
+    public static let millisecondsPerDay: Int64 = 86_400_000
+
+    /// The date a moment falls on (UTC), from milliseconds since 1970.
+    public init(epochMilliseconds ms: Int64) { daysSinceEpoch = Int(ms / Self.millisecondsPerDay) }
+
+    /// The first millisecond of this date (UTC), since 1970.
+    public var epochMilliseconds: Int64 { Int64(daysSinceEpoch) * Self.millisecondsPerDay }
+
     /// The date with the given year, month (1–12) and day (1–31); nil when no such date exists.
     public init?(year: Int, month: Int, day: Int) {
         guard (1...12).contains(month), day >= 1, day <= PlanDate.daysIn(month: month, year: year) else { return nil }

@@ -220,14 +220,14 @@ public struct AlertEngine: Sendable {
             let silent = engine.silent.contains(t.id)
             var ev: Evidence
             if let ms = engine.lastHeard[t.id] {
-                let heardOn = PlanDate(daysSinceEpoch: Int(ms / 86_400_000))
+                let heardOn = PlanDate(epochMilliseconds: ms)
                 ev = Evidence(summary: silent
                     ? "no message from the \(t.id) theme service since \(heardOn), more than its heartbeat of \(t.heartbeat.spoken); its items are unknown and their alerts held"
                     : "the \(t.id) theme service was heard from again on \(heardOn)")
                 ev.lastDate = heardOn
-                ev.ageDays = Int((Int64(today.daysSinceEpoch) * 86_400_000 - ms) / 86_400_000)
+                ev.ageDays = Int((today.epochMilliseconds - ms) / PlanDate.millisecondsPerDay)
             } else {
-                let since = engine.startedMs.map { " since the aggregator started on \(PlanDate(daysSinceEpoch: Int($0 / 86_400_000)))" } ?? ""
+                let since = engine.startedMs.map { " since the aggregator started on \(PlanDate(epochMilliseconds: $0))" } ?? ""
                 ev = Evidence(summary: silent
                     ? "no message from the \(t.id) theme service\(since) (it never connected), more than its heartbeat of \(t.heartbeat.spoken); its items are unknown and their alerts held"
                     : "")

@@ -193,7 +193,7 @@ public struct StatusEngine: Sendable {
         for theme in plan.themes {
             // Never heard since the start: the start is when it was last known to be fine.
             guard let heard = lastHeard[theme.id] ?? startedMs, !silent.contains(theme.id) else { continue }
-            if nowMs - heard > Int64(theme.heartbeat.approximateDays) * 86_400_000 + silenceGraceMs {
+            if nowMs - heard > Int64(theme.heartbeat.approximateDays) * PlanDate.millisecondsPerDay + silenceGraceMs {
                 silent.insert(theme.id)
                 touched += index.positions(ofTheme: theme.id)
             }

@@ -28,6 +28,10 @@ public enum MetricCatalog {
               help: "Time from a report's arrival to the stream message it caused leaving on the ZeroMQ stream."),
         .init(name: "koers_ingest_connections_dropped_total", type: "counter",
               help: "Ingest connections that ended: peers gone, heartbeats missed, or frames over 64 KiB."),
+        .init(name: "koers_ingest_replies_dropped_total", type: "counter",
+              help: "Replies (ACK, NACK, WELCOME) not sent because the peer was gone or did not read its replies; an ACK is cumulative, so the next one covers it."),
+        .init(name: "koers_store_write_failures_total", type: "counter",
+              help: "Writes to the store that failed (a full disk, an I/O error); nothing of them was acknowledged."),
         // The stream and the status (followed from the stream and snapshots).
         .init(name: "koers_stream_sequence", type: "gauge",
               help: "The last sequence number on the operators' stream."),

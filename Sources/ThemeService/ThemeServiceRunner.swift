@@ -1,4 +1,5 @@
 import Foundation
+import Plan
 import Logging
 import ServiceLifecycle
 import Wire
@@ -236,7 +237,7 @@ public final class ThemeServiceRunner: Service, Sendable {
             let decoded: WireMessage
             do {
                 decoded = try m[0].withUnsafeBytes { e in
-                    try m[1].withUnsafeBytes { p in try codec.decode(envelope: e, payload: p, now: now + 86_400_000) }
+                    try m[1].withUnsafeBytes { p in try codec.decode(envelope: e, payload: p, now: now + PlanDate.millisecondsPerDay) }
                 }
             } catch {
                 logger.warning("ignoring an undecodable message from the aggregator", metadata: ["error": "\(error)"])

@@ -175,7 +175,7 @@ public struct WireCodec: Sendable {
     }
 
     private func notAfter(_ d: PlanDate, now: Int64, field: Field) throws(WireError) {
-        let today = PlanDate(daysSinceEpoch: Int((now + limits.clockSkewMilliseconds) / 86_400_000))
+        let today = PlanDate(epochMilliseconds: now + limits.clockSkewMilliseconds)
         guard d <= today.adding(days: 1) else {
             // A date a person chose, not a clock: final (`210`), unlike `211`, which
             // would hold back every later report until that day.

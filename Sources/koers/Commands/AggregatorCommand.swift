@@ -81,7 +81,7 @@ struct AggregatorCommand: AsyncParsableCommand {
             config.streamEndpoint = stream
             config.snapshotEndpoint = snapshot
             config.plain = plain
-            config.silenceGraceMs = Int64(silenceGrace * 86_400_000)
+            config.silenceGraceMs = Int64(silenceGrace * Double(PlanDate.millisecondsPerDay))
             config.tickInterval = .milliseconds(Int(tick * 1000))
             if !plain {
                 config.keyPair = try loadKeyPair(common.keys, "aggregator")
@@ -116,7 +116,7 @@ struct AggregatorCommand: AsyncParsableCommand {
             // acknowledged, sockets are closed); SIGHUP re-reads the trusted keys; SIGUSR1
             // and SIGUSR2 are logged and ignored. None of them kills the aggregator mid-write.
             let group = ServiceGroup(configuration: .init(services: [.init(service: IngestService(runtime: runtime)),
-                                                                     .init(service: StreamService(runtime: runtime)),
+                                                                     .init(service: SnapshotService(runtime: runtime)),
                                                                      .init(service: reloader)] + around.map { .init(service: $0) },
                                                           gracefulShutdownSignals: [.sigterm, .sigint, .sigquit], logger: logger))
             do { try await group.run() } catch {

@@ -86,9 +86,9 @@ struct ClockOptions: ParsableArguments {
         var stop: Int64?
         if let clockStop {
             guard let s = PlanDate(iso: clockStop), s >= d else { throw ValidationError("--clock-stop must be a YYYY-MM-DD date not before --clock-start") }
-            stop = Int64(s.daysSinceEpoch + 1) * 86_400_000 - 1
+            stop = s.adding(days: 1).epochMilliseconds - 1
         }
-        return SharedScaledClock(start: Int64(d.daysSinceEpoch) * 86_400_000, speed: clockSpeed * 86_400,
+        return SharedScaledClock(start: d.epochMilliseconds, speed: clockSpeed * 86_400,
                                  originWallMs: clockOrigin ?? Int64((Date().timeIntervalSince1970 * 1000).rounded()), stopMs: stop)
     }
 }

@@ -169,7 +169,7 @@ struct ReportCommand: ParsableCommand {
         switch kind {
         case .milestone:
             guard period == nil else { throw ValidationError("--period is for indicators; a milestone takes --as-of") }
-            let today = PlanDate(daysSinceEpoch: Int(now / 86_400_000))
+            let today = PlanDate(epochMilliseconds: now)
             guard let d = asOf.map({ PlanDate(iso: $0) }) ?? today else { throw ValidationError("--as-of must be a date written YYYY-MM-DD, not `\(asOf!)`") }
             draft = .milestone(item: id, value: v, asOf: d, note: note, unit: unit)
         case .indicator:
