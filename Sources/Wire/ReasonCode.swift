@@ -51,6 +51,9 @@ public struct ReasonCode: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let sequenceGap = ReasonCode(rawValue: 402)
     // 5xx: the aggregator
     public static let internalError = ReasonCode(rawValue: 500)
+    /// The sender sends faster than it reads its replies: its messages are not read until
+    /// it reads them (not final: resend once caught up).
+    public static let tooFast = ReasonCode(rawValue: 502)
     public static let storageUnavailable = ReasonCode(rawValue: 503)
 
     /// Whether a NACK with this code settles the report for good (§6 of the spec): the
@@ -75,7 +78,7 @@ public struct ReasonCode: RawRepresentable, Hashable, Sendable, CustomStringConv
         300: "unknown_item", 301: "unknown_theme", 302: "item_not_in_theme", 303: "identity_mismatch",
         304: "wrong_item_kind", 305: "value_out_of_range", 306: "outside_horizon", 308: "not_permitted", 309: "unknown_alert", 310: "not_firing",
         401: "sequence_conflict", 402: "sequence_gap",
-        500: "internal_error", 503: "storage_unavailable",
+        500: "internal_error", 502: "too_fast", 503: "storage_unavailable",
     ]
 }
 

@@ -67,7 +67,7 @@ final class IngestLoop: @unchecked Sendable {
         var nextTick = ContinuousClock.now + c.tickInterval
         var batch: [Message] = []
         batch.reserveCapacity(c.batchLimit)
-        var trimmedAt = 0
+        var handled = 0, trimmedAt = 0, lastBatch = ContinuousClock.now
         while true {
             let wait = max(.zero, nextTick - ContinuousClock.now)
             let ready = try poller.poll(timeout: .after(wait))
@@ -78,16 +78,22 @@ final class IngestLoop: @unchecked Sendable {
             }
             if ready[ingest].contains(.readable) {
                 while batch.count < c.batchLimit, let m = try router.tryReceive() { batch.append(m) }
-                if !batch.isEmpty { pipeline.ingest(batch) }
+                if !batch.isEmpty {
+                    pipeline.ingest(batch)
+                    handled += batch.count
+                    lastBatch = .now
+                }
                 batch.removeAll(keepingCapacity: true)
             }
             if ContinuousClock.now >= nextTick {
                 pipeline.tick()
                 nextTick = ContinuousClock.now + c.tickInterval
-                // After a burst (a large plan's first start, a backlog caught up), give
-                // the memory its messages held back to the system.
-                if pipeline.publish.count - trimmedAt >= 20_000 {
-                    trimmedAt = pipeline.publish.count
+                // After a burst (a large plan's first start, a backlog caught up, a
+                // flood), once quiet for a second, give the memory its messages held
+                // back to the system.
+                let work = handled + pipeline.publish.count
+                if work - trimmedAt >= 20_000 && ContinuousClock.now - lastBatch >= .seconds(1) {
+                    trimmedAt = work
                     ProcessMemory.releaseFreed()
                 }
             }
@@ -98,8 +104,11 @@ final class IngestLoop: @unchecked Sendable {
         let router = try runtime.serverSocket(.router, for: .ingest)
         try router.set(.routerMandatory, true)
         try router.set(.linger, .milliseconds(500))
-        try router.set(.receiveHighWaterMark, 100_000)
-        try router.set(.sendHighWaterMark, 100_000)
+        // Per peer: a service keeps at most its window (1,000) unacknowledged, so 20,000
+        // queued from one peer is a flood, and 10,000 replies unread a peer that does not
+        // read; both bound what one peer can make the aggregator hold.
+        try router.set(.receiveHighWaterMark, 20_000)
+        try router.set(.sendHighWaterMark, 10_000)
         // A frame over 64 KiB drops the connection before it is read (no NACK can be
         // sent: the message never arrives); the monitor counts the drops. Payloads of
         // 4,097 bytes–64 KiB arrive and are refused with NACK 106 (§2.2).

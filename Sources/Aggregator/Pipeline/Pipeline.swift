@@ -30,6 +30,8 @@ final class Pipeline {
     let persist: Persist
     let publish: Publish
     let reply: Reply
+    /// Peers that do not read their replies, not read until they do.
+    var throttle = Throttle()
     let runtime: AggregatorRuntime
     /// When writes may be tried again after a failure.
     private var retryAt: ContinuousClock.Instant?
@@ -48,8 +50,10 @@ final class Pipeline {
     var logger: Logger { runtime.logger }
 
     /// One batch from the ingest socket, through every stage.
-    func ingest(_ batch: [Message]) {
+    func ingest(_ all: [Message]) {
         let now = runtime.clock.now(), receivedAt = ContinuousClock.now
+        let batch = throttle.isEmpty ? all : throttled(all, now: now)
+        guard !batch.isEmpty else { return }
         let before = intake
         var outcome = intake.process(batch, now: now)
         answerResends(&outcome)
@@ -75,11 +79,43 @@ final class Pipeline {
 
     /// Replies, metrics and the log for a batch that was decided (stored, or with nothing to store).
     private func finish(batch: [Message], outcome: Intake.Outcome, now: Int64) {
-        let dropped = reply(outcome, levels: intake.settledThrough, now: now)
+        let sent = reply(outcome, levels: intake.settledThrough, now: now)
+        stall(sent.stalled)
         var stored: [String: Int] = [:]
         for r in outcome.reports { stored[r.publisher, default: 0] += 1 }
-        runtime.metrics.batch(messages: batch.count, received: outcome.received, stored: stored, refused: outcome.refused, repliesDropped: dropped)
+        runtime.metrics.batch(messages: batch.count, received: outcome.received, stored: stored, refused: outcome.refused, repliesDropped: sent.dropped)
         logRefusals(outcome)
+    }
+
+    /// Peers whose reply queue is full stop being read.
+    private func stall(_ ids: [[UInt8]]) {
+        for id in ids where !throttle.stalled.contains(id) {
+            logger.warning("a peer does not read its replies: its messages are dropped unread (502 too_fast) until it does",
+                           metadata: ["routing_id": "\(id.map { String($0, radix: 16) }.joined())"])
+        }
+        throttle.stall(ids)
+    }
+
+    /// The batch without the stalled peers' messages, which are counted as refused
+    /// `502`; each stalled peer is offered one NACK saying so, and read again once a
+    /// reply reaches it.
+    private func throttled(_ all: [Message], now: Int64) -> [Message] {
+        let (read, dropped) = throttle.filter(all)
+        var refused: [Intake.RefusalKey: Int] = [:]
+        var sent = Reply.Sent()
+        for (id, d) in dropped {
+            refused[.init(theme: d.theme, code: .tooFast), default: 0] += d.count
+            let before = sent.dropped
+            reply.send(.nack(Nack(refusedSequence: 0, reason: .tooFast,
+                                  detail: "\(d.count) messages dropped unread: this connection does not read its replies; read them, keep to the window, resend from settled_through + 1")),
+                       to: d.routing, now: now, into: &sent)
+            if sent.dropped == before {
+                throttle.resume(id)
+                logger.notice("a peer reads its replies again", metadata: ["theme": "\(d.theme ?? "-")"])
+            }
+        }
+        runtime.metrics.batch(messages: all.count - read.count, received: [:], stored: [:], refused: refused, repliesDropped: sent.dropped)
+        return read
     }
 
     private func answerResends(_ outcome: inout Intake.Outcome) {
@@ -108,8 +144,9 @@ final class Pipeline {
         var refused: [Intake.RefusalKey: Int] = [:]
         for r in outcome.reports { refused[.init(theme: r.publisher, code: .storageUnavailable), default: 0] += 1 }
         let unstored = Intake.Outcome(replies: answered, received: outcome.received, refused: refused)
-        let dropped = reply(unstored, levels: [:], now: now)
-        runtime.metrics.batch(messages: batch.count, received: outcome.received, stored: [:], refused: refused, repliesDropped: dropped)
+        let sent = reply(unstored, levels: [:], now: now)
+        stall(sent.stalled)
+        runtime.metrics.batch(messages: batch.count, received: outcome.received, stored: [:], refused: refused, repliesDropped: sent.dropped)
     }
 
     private func storeFailed(_ error: any Error, at now: Int64) {
