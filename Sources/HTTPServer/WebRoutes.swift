@@ -35,17 +35,24 @@ struct WebRoutes: Sendable {
             let message = q.get("acknowledged").map { "Melding \($0) is in behandeling genomen; de stroom meldt het iedereen." }
             return try await page(request) { try await site.alerts(asOf: $0, theme: theme, severity: severity, page: pageNumber, message: message) }
         }
-        // The council report (voortgangsbrief) as a page: docs/council-report.md.
+        // The council report (voortgangsbrief) as a page: docs/council-report.md. The same
+        // bytes as `koers council-report --format html` for the same store and dates.
         router.get("rapport") { request, _ -> Response in
-            let sinceText = request.uri.queryParameters.get("since").flatMap { $0.isEmpty ? nil : String($0) }
-            let since = sinceText.flatMap(PlanDate.init(iso:))
-            if let sinceText, since == nil { return html(400, "<!DOCTYPE html><html lang=\"nl\"><title>Ongeldige datum</title><p>`since=\(WebSite.escape(sinceText))` is geen datum; schrijf JJJJ-MM-DD.</p></html>") }
-            return try await page(request) { asOf in
-                let live = await site.feed.snapshot(theme: nil).date
-                let date = asOf ?? live
-                if let since, since > date { return WebSite.Page(status: 400, html: "<!DOCTYPE html><html lang=\"nl\"><title>Ongeldige periode</title><p>`since` ligt na de stand per \(date.iso).</p></html>") }
-                let report = try CouncilReport.make(plan: site.feed.plan, history: try StoreHistory(path: site.feed.storePath), asOf: date, since: since)
-                return WebSite.Page(status: 200, html: report.html())
+            try await page(request) { asOf in
+                let sinceText = request.uri.queryParameters.get("since").flatMap { $0.isEmpty ? nil : String($0) }
+                let since = sinceText.flatMap(PlanDate.init(iso:))
+                if let sinceText, since == nil {
+                    return WebSite.Page(status: 400, html: Self.problem("Ongeldige datum", "`since=\(WebSite.escape(sinceText))` is geen datum; schrijf JJJJ-MM-DD, bijvoorbeeld 2024-07-01."))
+                }
+                let date: PlanDate
+                if let asOf { date = asOf } else { date = await site.feed.snapshot(theme: nil).date }
+                if let since, since > date {
+                    return WebSite.Page(status: 400, html: Self.problem("Ongeldige periode", "`since` ligt na de stand per \(date.iso); kies een datum op of voor die dag."))
+                }
+                // The whole store is read: on a dispatch thread, not on the cooperative pool.
+                let (plan, store) = (site.feed.plan, site.feed.storePath)
+                let html = try await blocking { try CouncilReport.make(plan: plan, history: try StoreHistory(path: store), asOf: date, since: since).html() }
+                return WebSite.Page(status: 200, html: html)
             }
         }
         router.post("alerts/:key/ack") { request, context -> Response in
@@ -75,6 +82,11 @@ struct WebRoutes: Sendable {
         }
         let p = try await render(asOf)
         return html(p.status, p.html)
+    }
+
+    /// A short Dutch page for a request that cannot be answered as asked.
+    static func problem(_ title: String, _ message: String) -> String {
+        "<!DOCTYPE html><html lang=\"nl\"><head><meta charset=\"utf-8\"><title>\(title)</title></head><body><p>\(message) <a href=\"/\">Naar het overzicht</a></p></body></html>"
     }
 
     /// The alert form's acknowledgement: the operator's token is a field of the form

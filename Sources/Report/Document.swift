@@ -84,7 +84,8 @@ enum Render {
                 }.joined(separator: "\n") + "\n</ul>\n"
             case .table(let header, let rows):
                 body += "<table><thead><tr>" + header.map { "<th scope=\"col\">\(esc($0))</th>" }.joined() + "</tr></thead><tbody>\n"
-                for r in rows { body += "<tr>" + r.map { "<td>\(esc($0))</td>" }.joined() + "</tr>\n" }
+                // A short cell (a state, a count) is not broken over lines: "▼ achter" stays together.
+                for r in rows { body += "<tr>" + r.map { $0.count <= 16 ? "<td class=\"short\">\(esc($0))</td>" : "<td>\(esc($0))</td>" }.joined() + "</tr>\n" }
                 body += "</tbody></table>\n"
             case .chart(let svg, let caption, _):
                 body += "<figure class=\"chart\"><figcaption>\(esc(caption))</figcaption>\(svg)</figure>\n"
@@ -136,6 +137,7 @@ enum Render {
         table { border-collapse: collapse; margin: 1mm 0 3mm; font-size: 9.5pt; break-inside: avoid; page-break-inside: avoid; }
         th, td { border: 0.5pt solid #888; padding: 1mm 2mm; text-align: left; vertical-align: top; }
         th { background: #eee; }
+        td.short { white-space: nowrap; }
         figure.chart { margin: 2mm 0 4mm; break-inside: avoid; page-break-inside: avoid; }
         figure.chart svg { max-width: 100%; height: auto; }
         figcaption { font-family: "DejaVu Sans", Arial, sans-serif; font-size: 9pt; font-weight: bold; margin: 0 0 1mm; }

@@ -1,5 +1,6 @@
 import Foundation
 import Plan
+import Status
 import Testing
 @testable import Aggregator
 
@@ -49,7 +50,8 @@ struct CouncilReportTests {
         #expect(status2 == 0, "\(md2024.suffix(2000))")
         let lagging2024 = try Self.checkAgainstStatus(md2024, plan: plan, data: data, asOf: "2024-10-01")
         #expect(lagging2024 >= 1, "the scenario has lagging werksferen on 2024-10-01")
-        #expect(md2024.contains("**Werksferen opgezet:** ▼ achter"), "\(Self.section(md2024, "Voortgang per thema").prefix(4000))")
+        #expect(md2024.contains("**Werksferen opgezet — ▼ achter.**"), "\(Self.section(md2024, "Voortgang per thema").prefix(4000))")
+        try Self.checkNarrative(md2024, plan: plan, data: data, asOf: "2024-10-01")
         // The demo takes the werksferen on from 2024-10-01, on a clock that may have moved on a day
         // by then: the reason is checked at the end, where the item's history carries it.
         #expect(md.contains("“werkgeversoffensief gestart”"), "the reason given with the acknowledgement")
@@ -57,18 +59,24 @@ struct CouncilReportTests {
 
         // The scenario's facts: the Sjpruut Sjop opened late; Sociaal Veilig's funding ran out on
         // 1 April 2023 and was secured again; werksferen lagged, were taken on, and recovered.
-        #expect(themes.contains("**De Sjpruut Sjop gaat open:** ✔ gereed op 15 november 2022, na de einddatum 30 september 2022"), "\(themes.prefix(3000))")
+        let sjop = try #require(plan.milestones.first { $0.milestone.id == "sjpruut-sjop-open" }?.milestone)
+        let opened = PlanDate(iso: "2022-11-15")!  // the scenario's report
+        #expect(themes.contains("Op 15 november 2022 is “De Sjpruut Sjop gaat open” bereikt, \(Dutch.days(sjop.due.days(to: opened))) na de einddatum van 30 september 2022 "
+                                + "(toelichting van het themateam: “geopend in Heerlerheide”)."), "\(themes.prefix(3000))")
+        #expect(themes.contains("(2 van 2 scholen; toelichting van het themateam: “de Vlieger en de Horizon”)"), "the team's note with the report")
         let funding = Self.section(md, "Financiering")
         #expect(funding.contains("**Financiering aanpak Sociaal Veilig:**"), "\(funding)")
         #expect(funding.contains("was geborgd tot 1 april 2023"), "\(funding)")
         #expect(funding.contains("financiering loopt af"), "the funding alert and its resolution: \(funding)")
-        #expect(themes.contains("In behandeling genomen op"), "the acknowledgement's reason")
+        #expect(themes.contains("Eerder in behandeling genomen op") && themes.contains("met als reden: “werkgeversoffensief gestart”"),
+                "the acknowledgement's reason, with the werksferen now reached")
         #expect(themes.contains("programmabureau"))
         #expect(md.contains("## Wat is veranderd sinds 1 oktober 2025"))
         // The demo's compressed clock may date it a day either way.
         #expect(Self.section(md, "Wat is veranderd").contains("oktober 2025: Wijken in Heerlen-Noord met de aanpak Sociaal Veilig"),
                 "the last milestone reached in the quarter")
         #expect(md.contains("## Bijlage: hoe de stand wordt bepaald"))
+        try Self.checkNarrative(md, plan: plan, data: data, asOf: "2025-12-31")
 
         // Deterministic: Markdown and HTML byte-identical over two runs.
         let (_, again) = try runKoers(args)
@@ -120,22 +128,79 @@ struct CouncilReportTests {
         let names = Dictionary(plan.milestones.map { ($0.milestone.id, $0.milestone.name) } + plan.indicators.map { ($0.indicator.id, $0.indicator.name) },
                                uniquingKeysWith: { a, _ in a })
         let themes = section(md, "Voortgang per thema")
+        let milestones = Dictionary(plan.milestones.map { ($0.milestone.id, $0.milestone) }, uniquingKeysWith: { a, _ in a })
         var lagging = 0
         for i in items {
             guard let id = i["item"] as? String, let state = i["state"] as? String, ["lagging", "overdue"].contains(state) else { continue }
             lagging += 1
             let name = try #require(names[id])
-            if let owner = owners[id] {
-                let line = themes.components(separatedBy: "\n- ").first { $0.hasPrefix("**\(name):**") } ?? ""
-                #expect(line.contains(words[state]!), "\(asOf) \(id) not shown as \(state): \(line)")
-                #expect(line.contains("Eigenaar: \(orgNames[owner] ?? owner)"), "\(asOf) \(id) without its owner: \(line)")
-                #expect(line.contains(" verwacht") || line.contains("verstreken") || line.contains("geen "), "\(asOf) \(id) without why: \(line)")
+            if let owner = owners[id], let m = milestones[id] {
+                // Its own paragraph: "**Werksferen opgezet — ▼ achter.** Laatst gemeld: …; volgens het plan werd … verwacht …"
+                let paragraph = attentionParagraphs(themes, "**\(name) — \(words[state]!).**")
+                #expect(!paragraph.isEmpty, "\(asOf) \(id) not shown as \(state)")
+                #expect(paragraph.contains("Eigenaar is \(orgNames[owner] ?? owner)."), "\(asOf) \(id) without its owner: \(paragraph)")
+                #expect(paragraph.contains(" verwacht") || paragraph.contains("verstreken") || paragraph.contains("geen "), "\(asOf) \(id) without why: \(paragraph)")
+                // The figures are koers status's: the last value and the value expected on the path.
+                let evidence = i["evidence"] as? [String: Any] ?? [:]
+                if m.kind == .quantitative, let last = evidence["lastValue"] as? Double, let expected = evidence["expected"] as? Double, state == "lagging" {
+                    #expect(paragraph.contains("Laatst gemeld: \(Dutch.number(last)) van \(Dutch.amount(m.target, unit: m.unit))"), "\(asOf) \(id): \(paragraph)")
+                    #expect(paragraph.contains("\(Dutch.amount(expected, unit: m.unit)) verwacht"), "\(asOf) \(id) expected \(expected): \(paragraph)")
+                }
+                // Why beyond the figures, or that none was given; and what is being done, or that nothing is yet.
+                #expect(paragraph.contains("Toelichting van het themateam") || paragraph.contains("een oorzaak is niet gemeld"), "\(asOf) \(id): \(paragraph)")
+                #expect(paragraph.contains("In behandeling genomen op") || paragraph.contains("nog niet in behandeling genomen")
+                        || !paragraph.contains("melding"), "\(asOf) \(id) without what is being done: \(paragraph)")
             } else {
                 let part = section(md, "Indicatoren").components(separatedBy: "\n### ").first { $0.hasPrefix(name) } ?? ""
                 #expect(part.contains(words[state]!) && part.contains("laatste meting"), "\(asOf) indicator \(id) without why: \(part)")
             }
         }
         return lagging
+    }
+
+    /// An item's paragraph that starts with `label`, and the "Wat er gebeurt." paragraph after it.
+    static func attentionParagraphs(_ text: String, _ label: String) -> String {
+        let paragraphs = text.components(separatedBy: "\n\n")
+        guard let i = paragraphs.firstIndex(where: { $0.hasPrefix(label) }) else { return "" }
+        return paragraphs[i] + (i + 1 < paragraphs.count && paragraphs[i + 1].hasPrefix("**Wat er gebeurt.**") ? "\n\n" + paragraphs[i + 1] : "")
+    }
+
+    /// The letter's prose against the store and the plan: every milestone named in its
+    /// intervention; every done one "bereikt" with its date; each theme's state in the
+    /// samenvatting as `koers status` rolls it up; the priority wijken; the funding counted
+    /// from the plan, the amounts it has not named said to be unknown.
+    static func checkNarrative(_ md: String, plan: Plan, data: String, asOf: String) throws {
+        let (jsonStatus, json) = try runKoers(["status", "--as-of", asOf, "--json", "--data", data])
+        #expect(jsonStatus == 0, "\(json)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let states = Dictionary(((doc["items"] as? [[String: Any]]) ?? []).compactMap { i in (i["item"] as? String).map { ($0, i["state"] as? String ?? "") } },
+                                uniquingKeysWith: { a, _ in a })
+        let rollups = Dictionary(((doc["rollups"] as? [[String: Any]]) ?? []).compactMap { r in (r["node"] as? String).map { ($0, r["state"] as? String ?? "") } },
+                                 uniquingKeysWith: { a, _ in a })
+        let words = ["on-track": "op koers", "lagging": "achter", "overdue": "te laat", "unknown": "onbekend", "done": "gereed",
+                     "at-risk": "risico", "not-started": "niet gestart"]
+        let themes = section(md, "Voortgang per thema"), summary = section(md, "Samenvatting")
+        for (i, _, _) in plan.interventions {
+            let part = themes.components(separatedBy: "\n#### ").first { $0.hasPrefix(i.name + "\n") } ?? ""
+            #expect(part.contains("Eigenaar is "), "\(asOf) \(i.id) without its owner")
+            for m in i.milestones {
+                #expect(part.contains(m.name), "\(asOf) \(m.id) not named in its intervention")
+                if states[m.id] == "done" { #expect(part.contains("is “\(m.name)” bereikt"), "\(asOf) \(m.id) done but not said so: \(part.prefix(1500))") }
+            }
+        }
+        for t in plan.themes {
+            let word = words[rollups["theme:\(t.id)"] ?? ""] ?? "?"
+            #expect(summary.contains("- **\(t.name):** \(Dutch.symbol(ItemState(rawValue: rollups["theme:\(t.id)"] ?? "") ?? .unknown)) \(word) — "),
+                    "\(asOf) theme \(t.id) not in the samenvatting as \(word)")
+        }
+        #expect(md.contains(plan.programme.ambition.dropFirst(1).prefix(60)), "the ambition, from the plan")
+        let wijken = section(md, "Wijken")
+        for a in plan.areas where a.priority { #expect(wijken.contains("**\(a.name):**"), "\(asOf) priority wijk \(a.id)") }
+        #expect(wijken.contains("**Hoofdstraat-Kasteelbuurt:** De stand is onbekend: het plan heeft (nog) geen interventie met mijlpalen in deze wijk."))
+        let funding = section(md, "Financiering")
+        let unnamed = plan.funding.filter { $0.amountEUR == nil }.count
+        #expect(funding.contains("Het Toekomstplan noemt \(plan.funding.count) financieringslijnen."), "\(funding.prefix(800))")
+        #expect(funding.contains("bij de andere \(unnamed) noemt het plan geen bedrag, dat is hier dus onbekend"), "\(funding.prefix(800))")
     }
 
     @Test("an empty store says there is no data yet, rather than a report of zeros")
@@ -149,6 +214,7 @@ struct CouncilReportTests {
         #expect(!md.contains("| Stand |"), "no table of zeros")
         #expect(!md.contains("## Indicatoren"))
         #expect(md.contains("## Financiering"))
+        #expect(md.contains("## Planwijzigingen sinds 2 juli 2024") && md.contains("Het plan is in deze periode niet gewijzigd; deze brief rekent met planversie 1."), "\(md)")
     }
 
     @Test("bad arguments get clear errors")

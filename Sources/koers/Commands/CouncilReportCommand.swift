@@ -14,7 +14,8 @@ struct CouncilReportCommand: ParsableCommand {
             Toekomstplan as of --as-of: samenvatting, voortgang per thema, wijken, financiering, indicatoren with \
             their charts, what changed since --since (default: three months before --as-of), and how the status is \
             computed. Markdown and HTML are byte-identical for the same store and date. PDF needs headless Chromium \
-            (Debian package `chromium`). See docs/council-report.md.
+            (Debian package `chromium`). Pass the aggregator's --plan when it runs another plan than the built-in \
+            one: the store does not record it. See docs/council-report.md.
             """)
 
     @Option(name: .long, help: "The date of the report (YYYY-MM-DD).") var asOf: String
