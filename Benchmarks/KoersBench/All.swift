@@ -49,6 +49,9 @@ struct All: AsyncParsableCommand {
     @Option(help: "Reports per publisher in the ingest runs, four publishers (default 250,000; 25,000 with --quick).")
     var ingestReports: Int?
 
+    @Option(help: "Reports per publisher in the large plan's ingest run, four publishers (default 100,000: each milestone four times; 25,000 with --quick).")
+    var ingestLargeReports: Int?
+
     @Option(help: "Reports per second in the paced scale runs.")
     var scaleRate: Double = 4_000
 
@@ -144,7 +147,7 @@ struct Target {
 
 /// The options resolved: full or quick sizes, and the sections to run.
 struct Settings {
-    var runs, count, rttCount, repeats, ingestReports, httpReports, engineReports, pageRequests, largePlan: Int
+    var runs, count, rttCount, repeats, ingestReports, ingestLargeReports, httpReports, engineReports, pageRequests, largePlan: Int
     var scaleRate, scaleSeconds, latencySeconds: Double
     var sections: Set<Section>
 
@@ -155,6 +158,7 @@ struct Settings {
         rttCount = o.rttCount ?? (q ? 10_000 : 50_000)
         repeats = o.repeats
         ingestReports = o.ingestReports ?? (q ? 25_000 : 250_000)
+        ingestLargeReports = o.ingestLargeReports ?? (q ? 25_000 : 100_000)
         httpReports = max(q ? 5_000 : 10_000, ingestReports / 4)
         engineReports = o.engineReports ?? (q ? 20_000 : 200_000)
         pageRequests = q ? 20 : 100
@@ -162,7 +166,7 @@ struct Settings {
         scaleRate = o.scaleRate
         scaleSeconds = o.scaleSeconds ?? (q ? 3 : 10)
         latencySeconds = o.latencySeconds ?? (q ? 3 : 10)
-        guard runs >= 1, repeats >= 1, count >= 2, rttCount >= 10, ingestReports >= 1, engineReports >= 1, largePlan >= 4 else {
+        guard runs >= 1, repeats >= 1, count >= 2, rttCount >= 10, ingestReports >= 1, ingestLargeReports >= 1, engineReports >= 1, largePlan >= 4 else {
             throw ValidationError("--runs, --repeats and the counts must be positive (--count at least 2, --rtt-count at least 10, --large-plan at least 4)")
         }
         if let only = o.only {

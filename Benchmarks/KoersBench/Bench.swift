@@ -146,7 +146,7 @@ final class Bench {
         let c = try RelayBench.throughput(relay: relay, total: total, directory: workspace)
         figures["c_durable_relay_reports_per_s"] = c.reportsPerSecond
         figures["c_durable_relay_mean_batch"] = Double(total) / Double(max(c.batches, 1))
-        print("  C durable relay (ROUTER, append + fdatasync per batch, ACK): \(fmt(c.reportsPerSecond, 0)) reports/s, \(c.batches) batches")
+        print("  C durable relay (ROUTER; each batch written to its log, fdatasync, then ACK): \(fmt(c.reportsPerSecond, 0)) reports/s, \(c.batches) batches")
         let k = try AggregatorBench.ingestAndRestart(koers: koers, reportsPerPublisher: perPublisher)
         figures["ingest_reports_per_s"] = k.reportsPerSecond
         figures["ingest_ratio_to_c_durable_relay"] = k.reportsPerSecond / c.reportsPerSecond
@@ -186,7 +186,7 @@ final class Bench {
         if smallPlanFile == nil { smallPlanFile = try SyntheticPlan.File(milestones: 100, directory: workspace) }
         let small = try AggregatorBench.scaleSmall(koers: koers, plan: smallPlanFile!, rate: rate, seconds: seconds)
         let large = try AggregatorBench.largePlan(koers: koers, plan: try largePlan(), rate: rate, seconds: seconds,
-                                                  reportsPerPublisher: settings.ingestReports)
+                                                  reportsPerPublisher: settings.ingestLargeReports)
         figures["scale_small_cpu_us_per_report"] = small * 1e6
         figures["scale_large_cpu_us_per_report"] = large.cpuPerReport * 1e6
         figures["scale_cost_ratio"] = large.cpuPerReport / small
@@ -198,7 +198,7 @@ final class Bench {
               + "peak since start (VmHWM) \(fmt(large.peakRSS, 0)) MB")
         figures["ingest_100k_reports_per_s"] = large.ingest
         figures["rss_peak_mb_100k_after_ingest"] = large.peakAfterIngest
-        print("  ingest, \(settings.ingestReports) reports per publisher spread over all \(settings.largePlan) milestones: \(fmt(large.ingest, 0)) reports/s; "
+        print("  ingest, \(settings.ingestLargeReports) reports per publisher spread over all \(settings.largePlan) milestones: \(fmt(large.ingest, 0)) reports/s; "
               + "VmHWM after it \(fmt(large.peakAfterIngest, 0)) MB")
         figures["restart_100k_plan_s"] = large.restart
         figures["restart_100k_stored_reports"] = Double(large.stored)
