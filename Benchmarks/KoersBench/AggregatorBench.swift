@@ -15,6 +15,26 @@ import ZeroMQ
 enum AggregatorBench {
     static let themes = ["talent", "work", "health", "safety"]
 
+    /// Every report the benchmarks send, Koers' and the C baselines', is this many bytes
+    /// before CURVE: the 24-byte envelope and a payload padded to the rest (an extension
+    /// field, tag 200, which receivers skip: docs/protocol.md §2.2). A fixed size, so that
+    /// the C programs move exactly the bytes the aggregator does, in every run.
+    static let reportBytes = 128
+    /// Reports a publisher may have unacknowledged, Koers' and the C relay's alike. (The
+    /// theme service's own default is 1,000; the benchmark's publishers keep more in
+    /// flight so that they, not the window, are never the limit.)
+    static let publisherWindow = 20_000
+    /// Most reports the C relay takes into one batch: `AggregatorConfiguration.batchLimit`'s
+    /// default, the aggregator's most reports per transaction.
+    static let batchLimit = 4096
+
+    /// A payload padded to `reportBytes` with an extension field.
+    static func padded(_ payload: [UInt8]) -> [UInt8] {
+        let room = reportBytes - Envelope.size - payload.count - 3
+        precondition(room >= 0, "a report of \(payload.count) payload bytes does not fit in \(reportBytes) bytes")
+        return payload + [200, UInt8(room & 0xFF), UInt8(room >> 8)] + [UInt8](repeating: 0, count: room)
+    }
+
     /// One aggregator's keys, data directory and endpoints; removed when done.
     final class Site {
         let dir: String
@@ -53,17 +73,23 @@ enum AggregatorBench {
                            "--stream", stream, "--snapshot", snapshot] + extra + (plan.map { ["--plan", $0] } ?? [])
             p.environment = ["KOERS_LOG_LEVEL": "error"]
             p.standardError = FileHandle.nullDevice
-            let client = try OperatorClient(snapshotEndpoint: snapshot, streamEndpoint: stream, keys: operatorKeys, serverKey: serverKey)
             let launched = ContinuousClock.now
             try p.run()
             process = p
-            while true {
-                // The request waits in the socket until the aggregator binds (libzmq retries
-                // the connection every 100 ms), then for the answer.
-                if (try? client.snapshot(theme: "talent", timeout: .seconds(5))) != nil { break }
+            func alive() throws {
                 guard p.isRunning else { throw ValidationError("the aggregator exited with \(p.terminationStatus) during start-up") }
                 guard ContinuousClock.now - launched < .seconds(300) else { throw ValidationError("the aggregator did not serve a snapshot within 300 s") }
             }
+            // A client connected before the aggregator binds would retry only every 100 ms
+            // (libzmq's reconnect interval), and the figure would have that granularity:
+            // look for the listening port every 2 ms first, then connect.
+            let port = Int(snapshot.split(separator: ":").last ?? "") ?? 0
+            while !HTTPBench.listening(port: port) {
+                try alive()
+                Thread.sleep(forTimeInterval: 0.002)
+            }
+            let client = try OperatorClient(snapshotEndpoint: snapshot, streamEndpoint: stream, keys: operatorKeys, serverKey: serverKey)
+            while (try? client.snapshot(theme: "talent", timeout: .seconds(5))) == nil { try alive() }
             return (ContinuousClock.now - launched).seconds
         }
 
@@ -87,10 +113,16 @@ enum AggregatorBench {
         }
 
         /// The aggregator's resident memory (VmRSS), in MB.
-        func residentMB() -> Double? {
+        func residentMB() -> Double? { status("VmRSS:") }
+
+        /// The most resident memory the aggregator has had since it started (VmHWM), in MB.
+        func peakResidentMB() -> Double? { status("VmHWM:") }
+
+        /// A line of `/proc/PID/status` in kB, as MB.
+        private func status(_ key: String) -> Double? {
             guard let pid = process?.processIdentifier,
                   let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key) }),
                   let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
             return kb / 1024
         }
@@ -101,12 +133,12 @@ enum AggregatorBench {
         var payloads: [String: [[UInt8]]]
         /// What each report says, for matching alert transitions to sends: the item per index.
         var items: [String: [String]]
-        var payloadBytes: Int { (payloads.values.first?.first?.count ?? 0) + Envelope.size }
+        var count: Int { payloads.values.map(\.count).reduce(0, +) }
 
         /// `count` reports per theme over the theme's milestones in turn, values moving
         /// through the baseline-to-target range (binary milestones alternate), so states
         /// change as real progress does: some reports move an item, most confirm it.
-        static func cycling(_ milestones: [String: [(id: String, baseline: Double, target: Double, binary: Bool)]], count: Int,
+        static func cycling(_ milestones: SyntheticPlan.Milestones, count: Int,
                             asOf: PlanDate) -> Load {
             let codec = WireCodec(), now = SystemClock().now() - 1000
             var payloads: [String: [[UInt8]]] = [:], items: [String: [String]] = [:]
@@ -116,10 +148,9 @@ enum AggregatorBench {
                 list.reserveCapacity(count)
                 for i in 0..<count {
                     let m = ms[i % ms.count]
-                    let step = (i / ms.count + i % 7) % 11
-                    let value = m.binary ? Double(step % 2) : m.baseline + (m.target - m.baseline) * Double(step) / 10
-                    list.append(codec.encodePayload(.milestoneProgress(MilestoneProgress(
-                        theme: theme, item: m.id, value: value, asOf: asOf, reportedAt: now))))
+                    let value = value(m, report: i, of: ms.count)
+                    list.append(padded(codec.encodePayload(.milestoneProgress(MilestoneProgress(
+                        theme: theme, item: m.id, value: value, asOf: asOf, reportedAt: now)))))
                     ids.append(m.id)
                 }
                 payloads[theme] = list
@@ -128,15 +159,22 @@ enum AggregatorBench {
             return Load(payloads: payloads, items: items)
         }
 
+        /// The value report `i` of a load cycling over `n` milestones gives milestone `m`:
+        /// through the baseline-to-target range in tenths (binary milestones alternate).
+        static func value(_ m: (id: String, baseline: Double, target: Double, binary: Bool), report i: Int, of n: Int) -> Double {
+            let step = (i / n + i % 7) % 11
+            return m.binary ? Double(step % 2) : m.baseline + (m.target - m.baseline) * Double(step) / 10
+        }
+
         /// One report per milestone saying it is done (value = target).
-        static func done(_ milestones: [String: [(id: String, baseline: Double, target: Double, binary: Bool)]], count: Int,
+        static func done(_ milestones: SyntheticPlan.Milestones, count: Int,
                          asOf: PlanDate) -> Load {
             let codec = WireCodec(), now = SystemClock().now() - 1000
             var payloads: [String: [[UInt8]]] = [:], items: [String: [String]] = [:]
             for theme in AggregatorBench.themes {
                 let ms = Array((milestones[theme] ?? []).prefix(count))
                 payloads[theme] = ms.map {
-                    codec.encodePayload(.milestoneProgress(MilestoneProgress(theme: theme, item: $0.id, value: $0.target, asOf: asOf, reportedAt: now)))
+                    padded(codec.encodePayload(.milestoneProgress(MilestoneProgress(theme: theme, item: $0.id, value: $0.target, asOf: asOf, reportedAt: now))))
                 }
                 items[theme] = ms.map(\.id)
             }
@@ -145,8 +183,8 @@ enum AggregatorBench {
     }
 
     /// The milestones of a plan by theme, as the loads need them.
-    static func milestones(of plan: Plan) -> [String: [(id: String, baseline: Double, target: Double, binary: Bool)]] {
-        var out: [String: [(id: String, baseline: Double, target: Double, binary: Bool)]] = [:]
+    static func milestones(of plan: Plan) -> SyntheticPlan.Milestones {
+        var out: SyntheticPlan.Milestones = [:]
         for p in plan.milestones where themes.contains(p.theme) {
             out[p.theme, default: []].append((p.milestone.id, p.milestone.baseline, p.milestone.target, p.milestone.kind == .binary))
         }
@@ -154,7 +192,8 @@ enum AggregatorBench {
     }
 
     /// Sends every report of a load from four CURVE publishers (one thread each) and reads
-    /// the ACKs. Unpaced, it returns reports per second from the first send to the last
+    /// the ACKs; each publisher numbers its reports on from the WELCOME's `settled_through`,
+    /// so a site can take several loads. Unpaced, it returns reports per second from the first send to the last
     /// report acknowledged, so every report counted is stored. Paced (`rate` reports/s in
     /// all), each report goes out at its time on a fixed schedule; `sent` gets each send's
     /// monotonic time in ns. `during` runs every 100 ms on the calling thread meanwhile.
@@ -165,7 +204,7 @@ enum AggregatorBench {
         let failures = Mutex<[String]>([])
         let done = DispatchGroup()
         let total = load.payloads.values.map(\.count).reduce(0, +)
-        let serverKey = site.serverKey, endpoint = site.ingest
+        let serverKey = site.serverKey, endpoint = site.ingest, window = UInt64(publisherWindow)
         for theme in themes {
             let keys = try site.keys(theme)
             let payloads = load.payloads[theme] ?? [], items = load.items[theme] ?? []
@@ -184,7 +223,11 @@ enum AggregatorBench {
                     let hello = codec.encode(WireMessage(.hello(Hello(theme: theme, planVersion: 1, service: "bench", lastSequence: 0)),
                                                          sequence: 0, sentAt: SystemClock().now()))
                     try s.send(Message([Frame(hello.envelope), Frame(hello.payload)]))
-                    _ = try s.receive()  // WELCOME, acked through 0: every site starts with an empty store
+                    let welcome = try s.receive()
+                    guard case .welcome(let w) = try codec.decode(envelope: welcome[0].bytes, payload: welcome[1].bytes, now: Int64.max / 2).payload else {
+                        throw ValidationError("\(theme): the aggregator's answer to HELLO was not a WELCOME")
+                    }
+                    let base = w.settledThrough
                     // Paced publishers take turns: publisher k sends at k/rate past each of its slots.
                     let t0 = start.withLock { if $0 == nil { $0 = .now }; return $0! }
                         + .seconds(rate.map { Double(themes.firstIndex(of: theme)!) / $0 } ?? 0)
@@ -195,7 +238,7 @@ enum AggregatorBench {
                     let interval = rate.map { Double(themes.count) / $0 }  // seconds between this publisher's reports
                     var sentTimes: [String: UInt64] = [:]
                     while acked < count {
-                        var due = next <= count && next - acked <= 20_000
+                        var due = next <= count && next - acked <= window
                         var wait = Duration.milliseconds(10_000)
                         if let interval, due {
                             let at = t0 + .seconds(interval * Double(next - 1))
@@ -205,9 +248,9 @@ enum AggregatorBench {
                         poller.set(item, events: due ? [.readable, .writable] : .readable)
                         let ready = try poller.poll(timeout: .after(wait))
                         if ready[item].isEmpty && interval == nil { throw ValidationError("no progress for 10 s at \(acked)/\(count)") }
-                        while next <= count && next - acked <= 20_000 {
+                        while next <= count && next - acked <= window {
                             if let interval, t0 + .seconds(interval * Double(next - 1)) > ContinuousClock.now { break }
-                            let env = Envelope(type: .milestoneProgress, sequence: next, sentAt: SystemClock().now())
+                            let env = Envelope(type: .milestoneProgress, sequence: base + next, sentAt: SystemClock().now())
                             if sent != nil { sentTimes[items[Int(next - 1)]] = DispatchTime.now().uptimeNanoseconds }
                             guard try s.trySend(Message([Frame(env.bytes), Frame(payloads[Int(next - 1)])])) else { break }
                             next += 1
@@ -215,7 +258,7 @@ enum AggregatorBench {
                         }
                         while let m = try s.tryReceive() {
                             switch try codec.decode(envelope: m[0].bytes, payload: m[1].bytes, now: Int64.max / 2).payload {
-                            case .ack(let a): acked = max(acked, a.settledThrough)
+                            case .ack(let a): acked = max(acked, a.settledThrough - min(base, a.settledThrough))
                             case .nack(let n): throw ValidationError("\(theme): report \(n.refusedSequence) refused: \(n.reason) \(n.detail)")
                             default: break
                             }
@@ -295,7 +338,7 @@ enum AggregatorBench {
 
     /// `ingest_reports_per_s` with the built-in plan, then `restart_s` on the store it
     /// leaves (`reportsPerPublisher` × 4 reports).
-    static func ingestAndRestart(koers: String, reportsPerPublisher: Int) throws -> (reportsPerSecond: Double, payloadBytes: Int, restart: Double, stored: Int) {
+    static func ingestAndRestart(koers: String, reportsPerPublisher: Int) throws -> (reportsPerSecond: Double, restart: Double, stored: Int) {
         let site = try Site(koers: koers)
         try site.start(plan: nil)
         let plan = try PlanLoader.loadDefault(path: nil)
@@ -305,36 +348,64 @@ enum AggregatorBench {
         let restart = try site.start(plan: nil)
         let stored = try ReportStore(path: site.dir + "/data/aggregator/koers.sqlite").reportCount()
         site.stop()
-        return (rate, load.payloadBytes, restart, stored)
+        return (rate, restart, stored)
     }
 
-    /// Per-report cost with a plan of `large` milestones over one of `small`: the
-    /// aggregator's CPU time per report at the same steady rate (small batches, so the
-    /// small plan gains nothing from reports of one item arriving together). The large
-    /// run also samples the aggregator's resident memory and measures its restart.
-    static func scale(koers: String, small: Int, large: Int, rate: Double, seconds: Double)
-        throws -> (small: Double, large: Double, peakRSS: Double, restartLarge: Double) {
-        var costs: [Double] = []
-        var peak = 0.0, restart = 0.0
-        for size in [small, large] {
-            let site = try Site(koers: koers)
-            let generated = SyntheticPlan.make(milestones: size)
-            let path = site.dir + "/plan-\(size).yaml"
-            try generated.yaml.write(toFile: path, atomically: true, encoding: .utf8)
-            try site.start(plan: path)
-            Thread.sleep(forTimeInterval: 1)  // let the start-up's own work settle
-            let load = Load.cycling(generated.milestones, count: Int(rate * seconds) / themes.count, asOf: yesterday())
-            let cpu0 = site.cpuSeconds() ?? 0
-            _ = try publish(site, load, rate: rate, during: size == large ? { peak = max(peak, site.residentMB() ?? 0) } : nil)
-            let cpu = (site.cpuSeconds() ?? 0) - cpu0
-            costs.append(cpu / Double(load.payloads.values.map(\.count).reduce(0, +)))
-            if size == large {
-                site.stop()
-                restart = try site.start(plan: path)
-            }
-            site.stop()
-        }
-        return (costs[0], costs[1], peak, restart)
+    /// The aggregator's CPU time per report at a steady `rate` for `seconds`, reports
+    /// spread over every milestone (small batches, so a small plan gains nothing from
+    /// reports of one item arriving together), and its resident memory meanwhile (the
+    /// highest of 100 ms samples of VmRSS).
+    static func paced(_ site: Site, _ milestones: SyntheticPlan.Milestones, rate: Double, seconds: Double) throws -> (cpuPerReport: Double, rss: Double) {
+        let load = Load.cycling(milestones, count: Int(rate * seconds) / themes.count, asOf: yesterday())
+        var peak = 0.0
+        let cpu0 = site.cpuSeconds() ?? 0
+        _ = try publish(site, load, rate: rate, during: { peak = max(peak, site.residentMB() ?? 0) })
+        return (((site.cpuSeconds() ?? 0) - cpu0) / Double(load.count), peak)
+    }
+
+    /// `scale_small_cpu_us_per_report`: the paced run on a fresh aggregator with a small plan.
+    static func scaleSmall(koers: String, plan: SyntheticPlan.File, rate: Double, seconds: Double) throws -> Double {
+        let site = try Site(koers: koers)
+        try site.start(plan: plan.path)
+        defer { site.stop() }
+        Thread.sleep(forTimeInterval: 1)  // let the start-up's own work settle
+        return try paced(site, plan.milestones, rate: rate, seconds: seconds).cpuPerReport
+    }
+
+    /// What one aggregator with the large plan gives, in the order it is measured.
+    struct LargePlan {
+        /// From launching on an empty store to the first snapshot answered (information).
+        var firstStart: Double
+        /// `scale_large_cpu_us_per_report`, in seconds, and `rss_mb_100k` during that run.
+        var cpuPerReport: Double, rss: Double
+        /// `rss_peak_mb_100k`: VmHWM after start-up and the paced run.
+        var peakRSS: Double
+        /// `ingest_100k_reports_per_s`, unpaced, reports spread over every milestone.
+        var ingest: Double
+        /// VmHWM after the unpaced ingest as well (information).
+        var peakAfterIngest: Double
+        /// `restart_100k_plan_s` on the store the runs leave, and how many reports it holds.
+        var restart: Double, stored: Int
+    }
+
+    /// The large plan's figures on one aggregator in turn: start on an empty store, the
+    /// paced run (CPU per report, resident memory), the start-up and paced peak (VmHWM),
+    /// an unpaced ingest of `reportsPerPublisher` × 4 reports spread over every milestone,
+    /// then a restart on the store they leave, timed until a snapshot is answered.
+    static func largePlan(koers: String, plan: SyntheticPlan.File, rate: Double, seconds: Double, reportsPerPublisher: Int) throws -> LargePlan {
+        let site = try Site(koers: koers)
+        let firstStart = try site.start(plan: plan.path)
+        Thread.sleep(forTimeInterval: 1)  // let the start-up's own work settle
+        let steady = try paced(site, plan.milestones, rate: rate, seconds: seconds)
+        let peak = site.peakResidentMB() ?? 0
+        let ingest = try publish(site, Load.cycling(plan.milestones, count: reportsPerPublisher, asOf: yesterday()))
+        let peakAfterIngest = site.peakResidentMB() ?? 0
+        site.stop()
+        let restart = try site.start(plan: plan.path)
+        let stored = try ReportStore(path: site.dir + "/data/aggregator/koers.sqlite").reportCount()
+        site.stop()
+        return LargePlan(firstStart: firstStart, cpuPerReport: steady.cpuPerReport, rss: steady.rss, peakRSS: peak, ingest: ingest,
+                         peakAfterIngest: peakAfterIngest, restart: restart, stored: stored)
     }
 
     /// From a report being sent to its alert transition arriving at a stream subscriber,

@@ -13,17 +13,8 @@ enum HTTPBench {
     /// the body's size. Blocking; written with sockets so that what is timed is the
     /// server, not a client library.
     static func get(port: Int, path: String) throws -> (status: Int, bytes: Int) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ValidationError("socket: \(errno)") }
+        let fd = try connectLoopback(port: port)
         defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw ValidationError("connect to 127.0.0.1:\(port): errno \(errno)") }
         let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
         _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         var response: [UInt8] = []
@@ -36,6 +27,32 @@ enum HTTPBench {
         let head = String(decoding: response.prefix(12), as: UTF8.self)
         let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
         return (status, response.count)
+    }
+
+    /// A TCP connection to 127.0.0.1:port, as a file descriptor.
+    static func connectLoopback(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ValidationError("socket: \(errno)") }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            let e = errno
+            close(fd)
+            throw ValidationError("connect to 127.0.0.1:\(port): errno \(e)")
+        }
+        return fd
+    }
+
+    /// Whether something listens on 127.0.0.1:port (a connection is made and closed).
+    static func listening(port: Int) -> Bool {
+        guard let fd = try? connectLoopback(port: port) else { return false }
+        close(fd)
+        return true
     }
 
     /// Starts Debian's Alertmanager on a free loopback port, when it is installed: the
@@ -121,15 +138,12 @@ enum HTTPBench {
                       max: Double(histogram.max) / 1e6, bytes: bytes)
     }
 
-    /// `/metrics` and the overview page with a plan of `milestones` milestones (and
+    /// `/metrics` and the overview page with a large generated plan (and
     /// `--no-item-metrics`), and the overview with the built-in plan after a run of reports.
-    static func pages(koers: String, milestones: Int, count: Int) throws -> (metricsLarge: Timing, overviewLarge: Timing, overviewBuiltIn: Timing) {
+    static func pages(koers: String, plan: SyntheticPlan.File, count: Int) throws -> (metricsLarge: Timing, overviewLarge: Timing, overviewBuiltIn: Timing) {
         let large = try AggregatorBench.Site(koers: koers)
-        let generated = SyntheticPlan.make(milestones: milestones)
-        let path = large.dir + "/plan-\(milestones).yaml"
-        try generated.yaml.write(toFile: path, atomically: true, encoding: .utf8)
         let port = try ZeroMQ.unusedLoopbackPort()
-        try large.start(plan: path, extra: ["--http", "127.0.0.1:\(port)", "--no-item-metrics"])
+        try large.start(plan: plan.path, extra: ["--http", "127.0.0.1:\(port)", "--no-item-metrics"])
         Thread.sleep(forTimeInterval: 1)  // let the start-up's own work settle
         let metrics = try time(port: port, path: "/metrics", count: count)
         let overviewLarge = try time(port: port, path: "/", count: max(10, count / 5))

@@ -51,32 +51,7 @@ struct ApplyProbe: ParsableCommand {
     @Argument var count: Int
 
     func run() throws {
-        let p = try PlanLoader.load(path: plan)
-        let index = PlanIndex(p)
-        var engine = StatusEngine(index: index, today: PlanDate(iso: "2026-11-29")!)
-        var alerts = AlertEngine(index: index)
-        _ = alerts.itemsChanged(engine.allStatuses.map { StatusEngine.Change(item: $0.item, from: nil, to: $0) }, engine: engine)
-        let ms = AggregatorBench.milestones(of: p)
-        let all = AggregatorBench.themes.flatMap { ms[$0] ?? [] }
-        let asOf = PlanDate(iso: "2026-11-28")!
-        var events = 0, bytes = 0
-        let start = ContinuousClock.now
-        for i in 0..<count {
-            let m = all[i % all.count]
-            let step = (i / all.count + i % 7) % 11
-            let value = m.binary ? Double(step % 2) : m.baseline + (m.target - m.baseline) * Double(step) / 10
-            let changes = engine.record(item: m.id, observation: .init(value: value, date: asOf, publisher: "talent"))
-            let transitions = alerts.itemsChanged(changes, engine: engine) + alerts.daily(engine: engine)
-            for c in changes {
-                bytes += StreamDocuments.encode(StreamDocuments.StatusChange(sequence: 1, date: engine.today, item: c.item, from: c.from, to: c.to.state,
-                                                                             why: c.to.evidence.summary, evidence: c.to.evidence, progress: c.to.progress)).utf8.count
-            }
-            for t in transitions {
-                bytes += StreamDocuments.encode(StreamDocuments.AlertTransitionDocument(sequence: 1, date: t.date, key: t.key, from: t.from, to: t.to, alert: t.alert)).utf8.count
-            }
-            events += changes.count + transitions.count
-        }
-        let s = (ContinuousClock.now - start).seconds
-        print("\(count) reports in \(fmt(s, 2)) s: \(fmt(Double(count) / s, 0))/s, \(fmt(s / Double(count) * 1e6, 1)) µs each; \(events) events, \(bytes / max(events, 1)) B each")
+        let r = EngineBench.run(plan: try PlanLoader.load(path: plan), count: count, documents: true)
+        print("\(count) reports in \(fmt(r.seconds, 2)) s: \(fmt(Double(count) / r.seconds, 0))/s, \(fmt(r.microsecondsPerReport, 1)) µs each; \(r.events) events, \(r.bytes / max(r.events, 1)) B each")
     }
 }

@@ -13,44 +13,14 @@
  * With "curve", both sides use CURVE with fixed test keys (no ZAP handler: this
  * measures the cipher cost only).
  */
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <zmq.h>
+#include "bench_common.h"
 
-/* Test keys from the libzmq test suite; never used outside benchmarks. */
-static const char *server_public = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";
-static const char *server_secret = "JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6";
-static const char *client_public = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID";
-static const char *client_secret = "D:)Q[IlAW!ahhC2ac:9*A}h:p?([4%wOTJ%JR%cs";
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static long long now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void die(const char *what) {
-    fprintf(stderr, "zmq_bench: %s: %s\n", what, zmq_strerror(zmq_errno()));
-    exit(1);
-}
-
-static int cmp_ll(const void *a, const void *b) {
-    long long x = *(const long long *)a, y = *(const long long *)b;
-    return (x > y) - (x < y);
-}
+static void die(const char *what) { die_zmq("zmq_bench", what); }
 
 static void ready(void *s) {
     char endpoint[256];
-    size_t len = sizeof endpoint;
-    if (zmq_getsockopt(s, ZMQ_LAST_ENDPOINT, endpoint, &len) != 0) die("getsockopt");
+    last_endpoint(s, endpoint, sizeof endpoint, "zmq_bench");
     printf("READY %s\n", endpoint);
     fflush(stdout);
 }
@@ -70,11 +40,7 @@ int main(int argc, char **argv) {
     if (strcmp(mode, "pull") == 0) {
         void *s = zmq_socket(ctx, ZMQ_PULL);
         zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
-        if (curve) {
-            int one = 1;
-            zmq_setsockopt(s, ZMQ_CURVE_SERVER, &one, sizeof one);
-            zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, server_secret, 40);
-        }
+        if (curve) curve_server(s);
         if (zmq_bind(s, endpoint) != 0) die("bind");
         ready(s);
         zmq_msg_t msg;
@@ -91,11 +57,7 @@ int main(int argc, char **argv) {
     } else if (strcmp(mode, "push") == 0) {
         void *s = zmq_socket(ctx, ZMQ_PUSH);
         zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
-        if (curve) {
-            zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server_public, 40);
-            zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, client_public, 40);
-            zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, client_secret, 40);
-        }
+        if (curve) curve_client(s);
         if (zmq_connect(s, endpoint) != 0) die("connect");
         char *buf = calloc(1, size);
         for (long i = 0; i < count; i++) {
