@@ -55,6 +55,10 @@ public final class ReportStore: Sendable {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
         }
         db = try DatabasePool(path: path, configuration: config)
+        // GRDB's pool sets `synchronous = NORMAL` on the writer when it turns WAL on, after
+        // `prepareDatabase`: NORMAL does not sync the WAL at commit, so an acknowledged batch
+        // could be lost to a power cut. Set FULL again, on the writer, once it is open.
+        try db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         try Self.migrator.migrate(db)
     }
 
@@ -416,5 +420,12 @@ struct RowBinder {
         v.withUnsafeBytes { b in
             if b.isEmpty { _ = sqlite3_bind_zeroblob(statement, i, 0) } else { _ = sqlite3_bind_blob(statement, i, b.baseAddress, Int32(b.count), Self.transient) }
         }
+    }
+}
+
+extension ReportStore {
+    /// The writer's `PRAGMA synchronous` (2 is FULL: every commit syncs the WAL).
+    func writerSynchronous() throws -> Int {
+        try db.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 }
     }
 }

@@ -64,6 +64,10 @@ public final class Outbox: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         db = try DatabasePool(path: path, configuration: config)
+        // GRDB's pool sets `synchronous = NORMAL` on the writer when it turns WAL on, after
+        // `prepareDatabase`: NORMAL does not sync the WAL at commit, so an acknowledged batch
+        // could be lost to a power cut. Set FULL again, on the writer, once it is open.
+        try db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: """
@@ -197,5 +201,12 @@ public final class Outbox: Sendable {
                 diagnosis: meta["diagnosis"].map { Diagnosis(verdict: $0, sentence: meta["diagnosis_sentence"] ?? "",
                                                               at: meta["diagnosis_at"].flatMap(Int64.init) ?? 0) })
         }
+    }
+}
+
+extension Outbox {
+    /// The writer's `PRAGMA synchronous` (2 is FULL: every commit syncs the WAL).
+    func writerSynchronous() throws -> Int {
+        try db.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 }
     }
 }

@@ -23,6 +23,14 @@ struct ReportStoreTests {
         try body(try ReportStore(path: dir + "/koers.sqlite"))
     }
 
+    @Test("every commit syncs: the writer runs synchronous = FULL (GRDB's WAL set-up would leave it NORMAL)")
+    func synchronousFull() throws {
+        try withStore { store in
+            let level = try store.writerSynchronous()
+            #expect(level == 2)
+        }
+    }
+
     @Test("first and latest per item follow the engine's rule across batches, out-of-order dates and ties")
     func firstAndLatest() throws {
         try withStore { store in

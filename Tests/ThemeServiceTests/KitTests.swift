@@ -26,6 +26,11 @@ func tempOutbox() throws -> Outbox {
 
 @Suite("The outbox")
 struct OutboxTests {
+    @Test("every commit syncs: the writer runs synchronous = FULL (GRDB's WAL set-up would leave it NORMAL)")
+    func synchronousFull() throws {
+        #expect(try tempOutbox().writerSynchronous() == 2)
+    }
+
     @Test("sequences only grow, across reopening, and acknowledgement is cumulative")
     func sequences() throws {
         let path = NSTemporaryDirectory() + "koers-outbox-\(UUID().uuidString)/outbox.sqlite"
