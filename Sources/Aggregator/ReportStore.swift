@@ -43,9 +43,19 @@ public final class ReportStore: Sendable {
         public var at: Int64
     }
 
+    /// What the check at open found (``OpenCheck``), for the start-up log.
+    public let openCheck: OpenCheck
+
+    /// Opens the store at `path`, creating it in a fresh data directory, after checking it.
+    ///
+    /// - Throws: ``StoreProblem`` when the store is damaged (`PRAGMA quick_check`), not an
+    ///   SQLite database, of another schema, or missing or empty where this directory has
+    ///   held a store; the message says how to restore it.
     public init(path: String) throws {
         self.path = path
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let restore = Self.restoreCommand(forStore: path)
+        let created = try Self.checkFile(at: path, restore: restore)
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
@@ -54,8 +64,13 @@ public final class ReportStore: Sendable {
             // commit that happens to cross SQLite's threshold; this one is the fallback.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
         }
-        db = try DatabasePool(path: path, configuration: config)
+        do { db = try DatabasePool(path: path, configuration: config) } catch {
+            throw StoreProblem(code: .damaged, path: path, message: "\(path) cannot be opened: \(error)",
+                               fix: "If it is damaged, restore the latest back-up: \(restore)", cause: error)
+        }
+        openCheck = try Self.checkOpen(db, path: path, created: created, restore: restore)
         try Self.migrator.migrate(db)
+        try Self.writeMarker(forStore: path)
     }
 
     /// The schema, one migration per change, in order (`docs/operations.md`, "Where data lives").
