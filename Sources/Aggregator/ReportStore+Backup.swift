@@ -64,7 +64,7 @@ extension ReportStore {
             }
             let tables = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"))
             let applied = try db.tableExists("grdb_migrations") ? try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") : []
-            guard !tables.isEmpty else {
+            guard !tables.subtracting(["grdb_migrations"]).isEmpty else {
                 throw StoreProblem(code: .empty, path: path, message: "\(path) is an SQLite file without tables, not a store", fix: restore)
             }
             try checkSchema(tables: tables, applied: applied, path: path, created: false, restore: restore)

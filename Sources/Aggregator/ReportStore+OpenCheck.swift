@@ -55,15 +55,13 @@ extension ReportStore {
     ]
 
     /// The file beside the store that says a store was made here (`docs/operations.md`,
-    /// "Where data lives"): without it a missing or empty `koers.sqlite` in a directory
-    /// that holds the notifiers' positions is still refused.
+    /// "Where data lives"), written when a store is made or first opened by this version.
     public static func markerPath(forStore path: String) -> String { path + ".created" }
 
-    /// Whether this data directory has held a store: the marker, or other state of the aggregator beside it.
+    /// Whether this data directory has held a store: its marker. (Not `notify.sqlite`:
+    /// the notifiers make it before the store exists when a first start fails.)
     static func storeExpected(at path: String) -> [String] {
-        let dir = (path as NSString).deletingLastPathComponent
-        return [markerPath(forStore: path), (dir as NSString).appendingPathComponent("notify.sqlite")]
-            .filter { FileManager.default.fileExists(atPath: $0) }
+        [markerPath(forStore: path)].filter { FileManager.default.fileExists(atPath: $0) }
     }
 
     /// Checks the file before it is opened for writing: a missing or zero-length store
@@ -122,7 +120,9 @@ extension ReportStore {
     }
 
     static func checkSchema(tables: Set<String>, applied: [String], path: String, created: Bool, restore: String) throws(StoreProblem) {
-        if tables.isEmpty {
+        // GRDB makes `grdb_migrations` before the first migration's transaction: a store
+        // that holds only it was stopped while being made.
+        if tables.subtracting(["grdb_migrations"]).isEmpty && applied.isEmpty {
             let expected = storeExpected(at: path)
             guard created || expected.isEmpty else {
                 throw StoreProblem(code: .empty, path: path,

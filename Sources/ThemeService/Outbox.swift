@@ -79,9 +79,15 @@ public final class Outbox: Sendable {
             guard lines == ["ok"] else {
                 throw OutboxProblem(path: path, message: "\(path) is damaged: PRAGMA quick_check found \(lines.prefix(3).joined(separator: "; "))")
             }
-            let tables = try db.read { try Set(String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")) }
-            if !tables.isEmpty && !tables.isSuperset(of: ["grdb_migrations", "reports", "meta"]) {
-                throw OutboxProblem(path: path, message: "\(path) is not a theme service's outbox (its tables are \(tables.sorted().joined(separator: ", ")))")
+            let (tables, applied) = try db.read { db in
+                (Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")),
+                 try db.tableExists("grdb_migrations") ? Set(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")) : [])
+            }
+            // GRDB makes `grdb_migrations` before the migration's transaction: a file that
+            // holds only it is one another process is creating right now.
+            let own = tables.subtracting(["grdb_migrations", "sqlite_sequence"])
+            if (!own.isEmpty && !tables.contains("grdb_migrations")) || (applied.contains("v1") && !own.isSuperset(of: ["reports", "meta"])) {
+                throw OutboxProblem(path: path, message: "\(path) is not a theme service's outbox, or tables are missing (its tables are \(tables.sorted().joined(separator: ", ")))")
             }
         } catch let problem as OutboxProblem {
             throw problem
