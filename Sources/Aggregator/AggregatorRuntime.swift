@@ -86,6 +86,8 @@ public final class AggregatorRuntime: Sendable {
     public func shutdown() async {
         hub.finish()
         store.stopCheckpoints()
+        // Fold the write-ahead log into the database, so a clean stop leaves one file.
+        store.foldLog(logger: logger)
         if let zap = authenticator { try? await zap.stop() }
         context.terminate()
     }

@@ -1,5 +1,6 @@
 import Feed
 import Foundation
+import Logging
 import GRDB
 import GRDBSQLite
 import History
@@ -43,9 +44,19 @@ public final class ReportStore: Sendable {
         public var at: Int64
     }
 
+    /// What the check at open found (``OpenCheck``), for the start-up log.
+    public let openCheck: OpenCheck
+
+    /// Opens the store at `path`, creating it in a fresh data directory, after checking it.
+    ///
+    /// - Throws: ``StoreProblem`` when the store is damaged (`PRAGMA quick_check`), not an
+    ///   SQLite database, of another schema, or missing or empty where this directory has
+    ///   held a store; the message says how to restore it.
     public init(path: String) throws {
         self.path = path
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let restore = Self.restoreCommand(forStore: path)
+        let created = try Self.checkFile(at: path, restore: restore)
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
@@ -54,12 +65,17 @@ public final class ReportStore: Sendable {
             // commit that happens to cross SQLite's threshold; this one is the fallback.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
         }
-        db = try DatabasePool(path: path, configuration: config)
+        do { db = try DatabasePool(path: path, configuration: config) } catch {
+            throw StoreProblem(code: .damaged, path: path, message: "\(path) cannot be opened: \(error)",
+                               fix: "If it is damaged, restore the latest back-up: \(restore)", cause: error)
+        }
         // GRDB's pool sets `synchronous = NORMAL` on the writer when it turns WAL on, after
         // `prepareDatabase`: NORMAL does not sync the WAL at commit, so an acknowledged batch
         // could be lost to a power cut. Set FULL again, on the writer, once it is open.
         try db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+        openCheck = try Self.checkOpen(db, path: path, created: created, restore: restore)
         try Self.migrator.migrate(db)
+        try Self.writeMarker(forStore: path)
     }
 
     /// The schema, one migration per change, in order (`docs/operations.md`, "Where data lives").
@@ -198,6 +214,15 @@ public final class ReportStore: Sendable {
     }
 
     public func stopCheckpoints() { checkpointStop.value.store(true, ordering: .relaxed) }
+
+    /// Folds the whole write-ahead log into the database and empties it (a clean stop).
+    public func foldLog(logger: Logger) {
+        do {
+            try db.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        } catch {
+            logger.warning("the write-ahead log was not folded in at stop; the next start does it", metadata: ["error": "\(error)"])
+        }
+    }
 
     final class Flag: Sendable { let value = Atomic<Bool>(false) }
     let checkpointStop = Flag()

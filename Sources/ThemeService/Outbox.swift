@@ -54,20 +54,50 @@ public final class Outbox: Sendable {
     /// The file.
     public let path: String
 
-    /// Opens (creating when needed) the outbox at `path`.
+    /// Opens (creating when needed) the outbox at `path`, after checking it.
+    ///
+    /// - Throws: ``OutboxProblem`` when the file is damaged (`PRAGMA quick_check`), not
+    ///   an outbox, or missing or empty where an outbox was made before (its marker
+    ///   `outbox.sqlite.created` is beside it): a new outbox would number reports from 1
+    ///   again, and the aggregator would refuse them as conflicting resends.
     public init(path: String) throws {
         self.path = path
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let marker = path + ".created"
+        let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
+        if size ?? 0 == 0 && FileManager.default.fileExists(atPath: marker) {
+            throw OutboxProblem(path: path, message: "\(path) is \(size == nil ? "missing" : "empty (0 bytes)"), but an outbox was made here (\(marker) says when)")
+        }
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        db = try DatabasePool(path: path, configuration: config)
-        // GRDB's pool sets `synchronous = NORMAL` on the writer when it turns WAL on, after
-        // `prepareDatabase`: NORMAL does not sync the WAL at commit, so an acknowledged batch
-        // could be lost to a power cut. Set FULL again, on the writer, once it is open.
-        try db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+        do {
+            db = try DatabasePool(path: path, configuration: config)
+            // GRDB's pool sets `synchronous = NORMAL` on the writer when it turns WAL on, after
+            // `prepareDatabase`: NORMAL does not sync the WAL at commit, so an acknowledged batch
+            // could be lost to a power cut. Set FULL again, on the writer, once it is open.
+            try db.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
+            let lines = try db.read { try String.fetchAll($0, sql: "PRAGMA quick_check") }
+            guard lines == ["ok"] else {
+                throw OutboxProblem(path: path, message: "\(path) is damaged: PRAGMA quick_check found \(lines.prefix(3).joined(separator: "; "))")
+            }
+            let (tables, applied) = try db.read { db in
+                (Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")),
+                 try db.tableExists("grdb_migrations") ? Set(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")) : [])
+            }
+            // GRDB makes `grdb_migrations` before the migration's transaction: a file that
+            // holds only it is one another process is creating right now.
+            let own = tables.subtracting(["grdb_migrations", "sqlite_sequence"])
+            if (!own.isEmpty && !tables.contains("grdb_migrations")) || (applied.contains("v1") && !own.isSuperset(of: ["reports", "meta"])) {
+                throw OutboxProblem(path: path, message: "\(path) is not a theme service's outbox, or tables are missing (its tables are \(tables.sorted().joined(separator: ", ")))")
+            }
+        } catch let problem as OutboxProblem {
+            throw problem
+        } catch {
+            throw OutboxProblem(path: path, message: "\(path) is damaged: SQLite cannot read it (\(error))")
+        }
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: """
@@ -87,6 +117,10 @@ public final class Outbox: Sendable {
                 """)
         }
         try migrator.migrate(db)
+        if !FileManager.default.fileExists(atPath: marker) {
+            try "Koers made this theme's outbox here on \(ISO8601DateFormatter().string(from: Date())); while this file exists a missing or empty outbox is refused.\n"
+                .write(toFile: marker, atomically: true, encoding: .utf8)
+        }
     }
 
     /// Stores reports in one transaction (all or none) and returns their sequences.
@@ -208,5 +242,21 @@ extension Outbox {
     /// The writer's `PRAGMA synchronous` (2 is FULL: every commit syncs the WAL).
     func writerSynchronous() throws -> Int {
         try db.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") ?? -1 }
+    }
+}
+
+/// Why an outbox is not opened. Nothing is sent from, or queued into, a damaged outbox:
+/// the reports it holds are the team's only copy of what the aggregator has not settled.
+public struct OutboxProblem: Error, Sendable, CustomStringConvertible {
+    /// The outbox file.
+    public var path: String
+    /// What is wrong.
+    public var message: String
+
+    /// The message, then what to do.
+    public var description: String {
+        "\(message). Stop the theme service, move \((path as NSString).lastPathComponent)* aside (keep it: it holds the reports), "
+            + "and restore the outbox from a back-up; the aggregator keeps everything it acknowledged "
+            + "(docs/operations.md, \"Back-up and restore\")"
     }
 }

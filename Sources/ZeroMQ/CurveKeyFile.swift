@@ -115,14 +115,66 @@ public struct CurveKeyFile: Sendable {
         return file
     }
 
-    /// Reads a key file.
+    /// Reads a key file, checked as ``check(_:)`` checks it.
+    ///
+    /// - Throws: ``ZMQError/Code/invalidKeyFile`` with the problem and its fix.
     public static func read(_ path: String) throws(ZMQError) -> CurveKeyFile {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ZMQError(code: .invalidKeyFile, operation: "read key file",
-                           message: "\(path): cannot read: \(error.localizedDescription)")
+        switch check(path) {
+        case .success(let file): return file
+        case .failure(let problem):
+            throw ZMQError(code: .invalidKeyFile, operation: "read key file", message: problem.description)
         }
-        return try parse(text, path: path)
+    }
+
+    /// Reads and checks a key file the way ssh checks its own: a secret key readable by
+    /// anyone but its owner is refused before it is read (with the `chmod 600` that fixes
+    /// it); a file named `STEM.key` or `STEM.key_secret` must hold the key of the identity
+    /// that STEM names (Koers finds a key by its file name and trusts it as the identity
+    /// inside, so a `safety.key` holding `identity = "work"` would trust a second work
+    /// key and none for safety); a `.key_secret` file must hold a secret key. Every
+    /// reader of key files (the aggregator, a theme service, `koers keys show`, `koers
+    /// doctor`) goes through here.
+    public static func check(_ path: String) -> Result<CurveKeyFile, KeyFileProblem> {
+        let name = (path as NSString).lastPathComponent
+        let secretName = name.hasSuffix(".key_secret")
+        let stem = secretName ? String(name.dropLast(".key_secret".count)) : name.hasSuffix(".key") ? String(name.dropLast(".key".count)) : nil
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            return .failure(KeyFileProblem(code: .unreadable, path: path, message: "\(path): cannot read: \(String(cString: strerror(errno)))",
+                                           fix: "check that the file exists and that this user may read it"))
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & 0o170000 == 0o100000 else {  // S_IFREG
+            return .failure(KeyFileProblem(code: .unreadable, path: path, message: "\(path): not a regular file",
+                                           fix: "replace it with the key file itself"))
+        }
+        let mode = st.st_mode & 0o777
+        // The mode is checked before a secret byte is read, on the file actually opened.
+        if secretName && mode & 0o077 != 0 { return .failure(.tooOpen(path, mode: mode)) }
+        let bytes = (try? FileHandle(fileDescriptor: fd, closeOnDealloc: false).read(upToCount: 65_536)) ?? Data()
+        guard let text = String(data: bytes, encoding: .utf8) else {
+            return .failure(KeyFileProblem(code: .malformed, path: path, message: "\(path): not a key file (not UTF-8 text)",
+                                           fix: stem.map { "regenerate the pair with `koers keys generate \($0)`" }))
+        }
+        let file: CurveKeyFile
+        do { file = try parse(text, path: path) } catch {
+            return .failure(KeyFileProblem(code: .malformed, path: path, message: error.message,
+                                           fix: stem.map { "regenerate the pair with `koers keys generate \($0)`" }))
+        }
+        if file.secretKey != nil && mode & 0o077 != 0 { return .failure(.tooOpen(path, mode: mode)) }
+        if let stem, fileStem(for: file.identity) != stem {
+            let right = fileStem(for: file.identity) + (secretName ? ".key_secret" : ".key")
+            return .failure(KeyFileProblem(
+                code: .misnamed, path: path,
+                message: "\(path) is named `\(stem)` but holds the key of `\(file.identity)`; Koers finds a key by its file name and trusts it as the identity inside, so the two must agree",
+                fix: "rename it to \(right), or remove it if it is a stray copy"))
+        }
+        if secretName && file.secretKey == nil {
+            return .failure(KeyFileProblem(code: .noSecret, path: path, message: "\(path) is named a secret key file but holds no secret key",
+                                           fix: "regenerate the pair with `koers keys generate \(stem ?? file.identity)`"))
+        }
+        return .success(file)
     }
 
     /// The file name (without `.key`) a key of `identity` is kept under: the identity,
@@ -181,49 +233,115 @@ public struct CurveKeyFile: Sendable {
     }
 
     /// Every operator key's scope in a directory: `operator:NAME` → its `themes`, for
-    /// the keys that name some.
+    /// the keys that name some. Files that fail ``check(_:)`` are left out, as
+    /// ``loadTrustedKeys(directory:)`` leaves them out.
     public static func loadOperatorScopes(directory: String) throws(ZMQError) -> [String: Set<String>] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         var scopes: [String: Set<String>] = [:]
-        for name in names.sorted() where name.hasSuffix(".key") {
-            let file = try read((directory as NSString).appendingPathComponent(name))
-            if let t = file.themes { scopes[file.identity] = Set(t) }
-        }
+        for file in try loadTrustedKeys(directory: directory).files { if let t = file.themes { scopes[file.identity] = Set(t) } }
         return scopes
     }
 
     /// Every operator key's HTTP token hash in a directory: `operator:NAME` → the
-    /// SHA-256 hex of its token, for the keys that carry one.
+    /// SHA-256 hex of its token, for the keys that carry one (files that fail the checks
+    /// left out).
     public static func loadHTTPTokenHashes(directory: String) throws(ZMQError) -> [String: String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         var hashes: [String: String] = [:]
-        for name in names.sorted() where name.hasSuffix(".key") {
-            let file = try read((directory as NSString).appendingPathComponent(name))
-            if let h = file.httpTokenSHA256 { hashes[file.identity] = h }
-        }
+        for file in try loadTrustedKeys(directory: directory).files { if let h = file.httpTokenSHA256 { hashes[file.identity] = h } }
         return hashes
     }
 
-    /// Reads every `*.key` file in a directory into an allow-list for a ``ZAPAuthenticator``.
+    /// The public key files of a trusted-keys directory: those that pass, and those refused.
+    public struct TrustedKeys: Sendable {
+        /// The allow-list for a ``ZAPAuthenticator``: each trusted key and its identity.
+        public var allow: [CurvePublicKey: String] = [:]
+        /// The files trusted, in file-name order.
+        public var files: [CurveKeyFile] = []
+        /// The files not trusted, and why: each fails ``check(_:)``, or holds a public key
+        /// another file holds too (neither is trusted: which one is right cannot be told).
+        public var refused: [KeyFileProblem] = []
+    }
+
+    /// Reads every `*.key` file in a directory, each checked with ``check(_:)``.
     ///
-    /// - Throws: ``ZMQError/Code/invalidKeyFile`` naming the file when one is malformed or
-    ///   two files claim the same key.
-    public static func loadTrustedKeys(directory: String) throws(ZMQError) -> [CurvePublicKey: String] {
+    /// A file that fails is refused on its own: the others are trusted, so one team's
+    /// broken copy does not stop every theme (`docs/operations.md`, "Key files").
+    ///
+    /// - Throws: ``ZMQError/Code/invalidKeyFile`` when the directory cannot be listed.
+    public static func loadTrustedKeys(directory: String) throws(ZMQError) -> TrustedKeys {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
             throw ZMQError(code: .invalidKeyFile, operation: "read keys directory",
                            message: "\(directory): cannot list trusted keys: \(error.localizedDescription)")
         }
-        var allow: [CurvePublicKey: String] = [:]
+        var read: [(path: String, file: CurveKeyFile)] = []
+        var result = TrustedKeys()
         for name in names.sorted() where name.hasSuffix(".key") {
             let path = (directory as NSString).appendingPathComponent(name)
-            let file = try read(path)
-            if let other = allow[file.publicKey] {
-                throw ZMQError(code: .invalidKeyFile, operation: "read keys directory",
-                               message: "\(path): this public key is already trusted as `\(other)`; one key, one identity")
+            switch check(path) {
+            case .success(let file): read.append((path, file))
+            case .failure(let problem): result.refused.append(problem)
             }
-            allow[file.publicKey] = file.identity
         }
-        return allow
+        let holders = Dictionary(grouping: read, by: { $0.file.publicKey })
+        for (path, file) in read {
+            let others = holders[file.publicKey, default: []].filter { $0.path != path }
+            guard others.isEmpty else {
+                result.refused.append(KeyFileProblem(
+                    code: .duplicate, path: path,
+                    message: "\(path): its public key is also in \(others.map(\.path).joined(separator: ", ")) (as `\(others[0].file.identity)`); one key, one identity, so neither is trusted",
+                    fix: "remove the copy that is not that identity's key"))
+                continue
+            }
+            result.allow[file.publicKey] = file.identity
+            result.files.append(file)
+        }
+        return result
     }
+}
+
+/// Why a key file is not used: what is wrong, naming the file, and the fix.
+public struct KeyFileProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of problem it is.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        let raw: String
+        public var description: String { raw }
+        /// The file cannot be opened or is not a regular file.
+        public static let unreadable = Code(raw: "unreadable")
+        /// The file is not a key file (see ``CurveKeyFile/parse(_:path:)``).
+        public static let malformed = Code(raw: "malformed")
+        /// A secret key readable by group or others.
+        public static let tooOpen = Code(raw: "too open")
+        /// The file's name is not the identity inside it.
+        public static let misnamed = Code(raw: "misnamed")
+        /// A `.key_secret` file without a secret key.
+        public static let noSecret = Code(raw: "no secret key")
+        /// Two trusted files hold one public key.
+        public static let duplicate = Code(raw: "duplicate key")
+    }
+
+    public var code: Code
+    /// The file.
+    public var path: String
+    /// What is wrong, naming the file.
+    public var message: String
+    /// What fixes it, when there is one thing to do.
+    public var fix: String?
+
+    public init(code: Code, path: String, message: String, fix: String?) {
+        self.code = code
+        self.path = path
+        self.message = message
+        self.fix = fix
+    }
+
+    /// A secret key file readable by group or others (ssh: "UNPROTECTED PRIVATE KEY FILE").
+    static func tooOpen(_ path: String, mode: mode_t) -> KeyFileProblem {
+        let who = mode & 0o070 != 0 && mode & 0o007 != 0 ? "group and others" : mode & 0o070 != 0 ? "group" : "others"
+        return KeyFileProblem(code: .tooOpen, path: path,
+                              message: "\(path) holds a secret key and is readable by \(who) (mode \(String(mode, radix: 8))); it is not used until only its owner can read it",
+                              fix: "chmod 600 \(path)")
+    }
+
+    /// The message, then the fix.
+    public var description: String { fix.map { "\(message); fix: \($0)" } ?? message }
 }

@@ -149,6 +149,7 @@ struct RolesTests {
             var scoped = CurveKeyFile(identity: "operator:werk", publicKey: pair.publicKey, secretKey: pair.secretKey)
             scoped.themes = ["work"]
             try scoped.render().write(toFile: ws.keys + "/operator.werk.key_secret", atomically: true, encoding: .utf8)
+            chmod(ws.keys + "/operator.werk.key_secret", 0o600)  // a secret key readable by others is refused
             scoped.secretKey = nil
             try scoped.render().write(toFile: ws.keys + "/operator.werk.key", atomically: true, encoding: .utf8)
             // The report is in the outbox before the service starts (two processes creating

@@ -139,7 +139,7 @@ struct DoctorTests {
         #expect(check(doc, "port \(port)")?["status"] as? String == "warning")
         #expect((check(doc, "port \(port)")?["message"] as? String)?.contains("in use") == true)
         #expect(check(doc, "store")?["status"] as? String == "ok")
-        #expect((check(doc, "store")?["message"] as? String)?.contains("quick_check") == true)
+        #expect((check(doc, "store")?["message"] as? String)?.contains("integrity_check") == true)
 
         // A damaged store is a problem.
         let store = dir + "/data/aggregator/koers.sqlite"

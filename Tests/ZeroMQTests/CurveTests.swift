@@ -43,7 +43,7 @@ struct CurveTests {
         #expect(secret.identity == "talent")
         #expect(secret.keyPair?.publicKey == pair.publicKey)
         #expect(try CurveKeyFile.read(pub).secretKey == nil)
-        #expect(try CurveKeyFile.loadTrustedKeys(directory: dir) == [pair.publicKey: "talent"])
+        #expect(try CurveKeyFile.loadTrustedKeys(directory: dir).allow == [pair.publicKey: "talent"])
         #expect {
             try CurveKeyFile.write(pair, identity: "talent", directory: dir)
         } throws: { ($0 as? ZMQError)?.message.contains("already exists") == true }

@@ -18,7 +18,7 @@ struct AggregatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "aggregator",
         abstract: "Run the aggregator.",
-        subcommands: [Run.self, Refusals.self])
+        subcommands: [Run.self, Refusals.self, Backup.self, Restore.self])
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -77,6 +77,12 @@ struct AggregatorCommand: AsyncParsableCommand {
             ProcessMemory.releaseFreed()
             logger.debug("plan loaded", metadata: ["rss_mb": "\(ProcessMemory.residentMegabytes())"])
             var config = AggregatorConfiguration(storePath: "\(common.data)/aggregator/koers.sqlite", plan: plan)
+            // Held until the process ends: no second aggregator and no restore on this data directory meanwhile.
+            let lock: StoreLock
+            do { lock = try StoreLock(store: config.storePath, purpose: "koers aggregator run") } catch let problem as StoreProblem {
+                printError(problem.description)
+                throw ExitCode(1)
+            }
             config.ingestEndpoint = ingest
             config.streamEndpoint = stream
             config.snapshotEndpoint = snapshot
@@ -99,8 +105,19 @@ struct AggregatorCommand: AsyncParsableCommand {
             // into it through swift-metrics.
             let registry = PrometheusCollectorRegistry()
             let metricsFactory = CatalogMetricsFactory(registry: registry)
-            let runtime = try AggregatorRuntime(configuration: config, clock: clock.make(), logger: logger,
-                                                metricsFactory: metricsFactory)
+            let runtime: AggregatorRuntime
+            do {
+                runtime = try AggregatorRuntime(configuration: config, clock: clock.make(), logger: logger, metricsFactory: metricsFactory)
+            } catch let problem as StoreProblem {
+                logger.critical("the store is not used; the aggregator does not start", metadata: ["store": "\(problem.path)", "problem": "\(problem.code)",
+                                                                                                   "error": "\(problem.message)", "fix": "\(problem.fix)"])
+                printError(problem.description)
+                throw ExitCode(1)
+            }
+            let check = runtime.store.openCheck
+            logger.info(check.created ? "store created" : "store checked", metadata: [
+                "store": "\(config.storePath)", "quick_check_seconds": "\(check.quickCheck)",
+                "megabytes": "\(check.pages * check.pageSize / 1_000_000)"])
             let feed = AggregatorFeed(runtime: runtime)
             var around: [any Service] = []
             if var httpConfig = try HTTPConfiguration.parse(http) {
@@ -124,19 +141,42 @@ struct AggregatorCommand: AsyncParsableCommand {
                 throw error
             }
             await runtime.shutdown()
+            withExtendedLifetime(lock) {}
             logger.info("aggregator stopped; data is in \(config.storePath)")
         }
     }
 
     /// The trusted keys of a directory (without the aggregator's own) and the
     /// operators' scopes; warns about keys that name no theme of the plan.
+    ///
+    /// A key file that fails its checks (``CurveKeyFile/check(_:)``: unreadable,
+    /// malformed, named for another identity, a copy of another file's key) is not
+    /// trusted, and the others are: one team's broken copy leaves that team unable to
+    /// report, not every team (`docs/operations.md`, "Key files"). Each refused file is
+    /// logged as an error with its fix, and so is each theme of the plan left without a
+    /// trusted key; that theme's silence alert follows once its heartbeat cadence passes.
     static func loadTrust(directory: String, plan: Plan, logger: Logger) throws -> (keys: [CurvePublicKey: String], scopes: [String: Set<String>]) {
-        let trusted = try CurveKeyFile.loadTrustedKeys(directory: directory).filter { $0.value != "aggregator" }
+        let read = try CurveKeyFile.loadTrustedKeys(directory: directory)
+        let trusted = read.allow.filter { $0.value != "aggregator" }
         let themes = Set(plan.themes.map(\.id))
+        for problem in read.refused {
+            logger.error("key file refused: it is not trusted", metadata: ["file": "\(problem.path)", "problem": "\(problem.code)",
+                                                                           "error": "\(problem.message)", "fix": "\(problem.fix ?? "")"])
+        }
         for (key, identity) in trusted where !themes.contains(identity) && !identity.hasPrefix("operator:") {
             logger.warning("trusted key names no theme of the plan", metadata: ["identity": "\(identity)", "key": "\(key)"])
         }
-        let scopes = try CurveKeyFile.loadOperatorScopes(directory: directory)
+        for theme in plan.themes.map(\.id).sorted() where !trusted.values.contains(theme) {
+            if let refused = read.refused.first(where: { ($0.path as NSString).lastPathComponent == "\(theme).key" }) {
+                logger.error("theme has no trusted key: its service cannot report", metadata: [
+                    "theme": "\(theme)", "file": "\(refused.path)", "why": "\(refused.message)", "fix": "\(refused.fix ?? "")"])
+            } else {
+                logger.notice("theme has no key in the trusted keys directory: its service cannot report", metadata: [
+                    "theme": "\(theme)", "fix": "copy the theme's \(theme).key into \(directory) and send SIGHUP"])
+            }
+        }
+        var scopes: [String: Set<String>] = [:]
+        for file in read.files { if let t = file.themes { scopes[file.identity] = Set(t) } }
         for (identity, scope) in scopes {
             for t in scope where !themes.contains(t) {
                 logger.warning("operator key's scope names no theme of the plan", metadata: ["identity": "\(identity)", "theme": "\(t)"])

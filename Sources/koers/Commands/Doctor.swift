@@ -1,6 +1,6 @@
+import Aggregator
 import ArgumentParser
 import Foundation
-import History
 import ZeroMQ
 
 /// `koers doctor`: checks what can be wrong on this machine for running Koers.
@@ -93,19 +93,20 @@ enum DoctorChecks {
         return checks
     }
 
-    /// `PRAGMA quick_check` on the aggregator's store, opened read-only.
+    /// `PRAGMA integrity_check` on the aggregator's store, opened read-only: the full
+    /// check (the aggregator runs the quicker `quick_check` when it starts).
     static func store(path: String) -> DoctorCheck {
         guard FileManager.default.fileExists(atPath: path) else {
             return DoctorCheck(name: "store", status: .ok, message: "no aggregator store at \(path) (the aggregator creates it on its first run; pass --data for another data directory)")
         }
         do {
-            let lines = try StoreHistory(path: path).quickCheck()
+            let lines = try ReportStore.integrityCheck(path: path)
             if lines == ["ok"] {
-                return DoctorCheck(name: "store", status: .ok, message: "\(path) passes PRAGMA quick_check")
+                return DoctorCheck(name: "store", status: .ok, message: "\(path) passes PRAGMA integrity_check")
             }
             return DoctorCheck(name: "store", status: .problem,
-                               message: "\(path) fails PRAGMA quick_check: \(lines.prefix(5).joined(separator: "; "))\(lines.count > 5 ? "; …" : "")",
-                               fix: "stop the aggregator and restore the store from the latest back-up (docs/operations.md, Back-up)")
+                               message: "\(path) fails PRAGMA integrity_check: \(lines.prefix(5).joined(separator: "; "))\(lines.count > 5 ? "; …" : "")",
+                               fix: "stop the aggregator and restore the latest back-up: `koers aggregator restore BACKUP.sqlite --data DATA` (docs/operations.md, Back-up and restore)")
         } catch {
             return DoctorCheck(name: "store", status: .problem, message: "\(path) cannot be read as an SQLite store: \(error)",
                                fix: "check the file's owner and mode; restore it from the latest back-up if it is damaged")
@@ -124,43 +125,21 @@ enum DoctorChecks {
         guard !names.isEmpty else {
             return [DoctorCheck(name: "keys", status: .warning, message: "no key files in \(directory)")]
         }
-        var checks: [DoctorCheck] = []
-        for name in names {
+        // The same checks the aggregator and the theme services apply when they load a key.
+        let duplicates = ((try? CurveKeyFile.loadTrustedKeys(directory: directory))?.refused ?? []).filter { $0.code == .duplicate }
+        return names.map { name in
             let path = (directory as NSString).appendingPathComponent(name)
-            let secret = name.hasSuffix(".key_secret")
-            let stem = String(name.dropLast(secret ? ".key_secret".count : ".key".count))
-            var st = stat()
-            guard stat(path, &st) == 0 else {
-                checks.append(DoctorCheck(name: "key \(name)", status: .problem, message: "\(path) cannot be examined: \(String(cString: strerror(errno)))"))
-                continue
+            switch CurveKeyFile.check(path) {
+            case .failure(let problem):
+                return DoctorCheck(name: "key \(name)", status: .problem, message: problem.message, fix: problem.fix)
+            case .success(_) where duplicates.contains(where: { ($0.path as NSString).lastPathComponent == name }):
+                let problem = duplicates.first { ($0.path as NSString).lastPathComponent == name }!
+                return DoctorCheck(name: "key \(name)", status: .problem, message: problem.message, fix: problem.fix)
+            case .success(let file):
+                let mode = ((try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int).map { String($0, radix: 8) } ?? "?"
+                return DoctorCheck(name: "key \(name)", status: .ok, message: "`\(file.identity)`\(file.secretKey != nil ? ", secret, mode \(mode)" : ", public")")
             }
-            let mode = st.st_mode & 0o777
-            if secret && mode & 0o077 != 0 {
-                checks.append(DoctorCheck(name: "key \(name)", status: .problem,
-                                          message: "\(path) is a secret key readable by \(mode & 0o070 != 0 && mode & 0o007 != 0 ? "group and others" : mode & 0o070 != 0 ? "group" : "others") (mode \(String(mode, radix: 8)))",
-                                          fix: "chmod 600 \(path)"))
-                continue
-            }
-            let file: CurveKeyFile
-            do { file = try CurveKeyFile.read(path) } catch {
-                checks.append(DoctorCheck(name: "key \(name)", status: .problem, message: error.message,
-                                          fix: "regenerate the pair with `koers keys generate \(stem) --dir \(directory) --force`"))
-                continue
-            }
-            if CurveKeyFile.fileStem(for: file.identity) != stem {
-                checks.append(DoctorCheck(name: "key \(name)", status: .problem,
-                                          message: "\(path) is named `\(stem)` but holds the key of `\(file.identity)`; Koers looks keys up by file name and trusts them by the identity inside",
-                                          fix: "rename it to \(CurveKeyFile.fileStem(for: file.identity))\(secret ? ".key_secret" : ".key"), or remove it if it is a stray copy"))
-                continue
-            }
-            if secret && file.secretKey == nil {
-                checks.append(DoctorCheck(name: "key \(name)", status: .problem, message: "\(path) is named a secret key file but holds no secret key"))
-                continue
-            }
-            checks.append(DoctorCheck(name: "key \(name)", status: .ok,
-                                      message: "`\(file.identity)`\(secret ? ", secret, mode \(String(mode, radix: 8))" : ", public")"))
         }
-        return checks
     }
 
     /// Whether a TCP port can be bound on 127.0.0.1 (bound and released at once).

@@ -51,7 +51,11 @@ struct ThemeCommand: AsyncParsableCommand {
             let runner = ThemeServiceRunner(configuration: config, clock: try clock.make(), logger: logger)
             let group = ServiceGroup(configuration: .init(services: [.init(service: runner)],
                                                           gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await group.run()
+            do { try await group.run() } catch let problem as OutboxProblem {
+                logger.critical("the outbox is not used; the theme service does not start", metadata: ["outbox": "\(problem.path)"])
+                printError(problem.description)
+                throw ExitCode(1)
+            }
         }
     }
 
