@@ -25,8 +25,8 @@ public final class ReportStore: Sendable {
         public var item: String
         public var value: Double
         /// `as_of` for progress, `period_end` for measurements.
-        public var date: String
-        public var periodStart: String?
+        public var date: PlanDate
+        public var periodStart: PlanDate?
         public var reportedAt: Int64
         public var receivedAt: Int64
         public var note: String?
@@ -328,7 +328,7 @@ public final class ReportStore: Sendable {
             for r in reports {
                 try row.run {
                     $0.text(1, r.publisher); $0.int(2, Int64(r.sequence)); $0.int(3, Int64(r.type.rawValue)); $0.text(4, r.item)
-                    $0.double(5, r.value); $0.text(6, r.date); $0.text(7, r.periodStart); $0.int(8, r.reportedAt); $0.int(9, r.receivedAt)
+                    $0.double(5, r.value); $0.text(6, r.date.iso); $0.text(7, r.periodStart?.iso); $0.int(8, r.reportedAt); $0.int(9, r.receivedAt)
                     $0.text(10, r.note); $0.text(11, r.reporter); $0.blob(12, r.payload)
                 }
             }
@@ -362,7 +362,7 @@ public final class ReportStore: Sendable {
                     latest_date = MAX(latest_date, excluded.latest_date)
                 """)
             for (id, t) in touched {
-                try item.execute(arguments: [id, t.first.value, t.first.date, t.first.publisher, t.latest.value, t.latest.date, t.latest.publisher])
+                try item.execute(arguments: [id, t.first.value, t.first.date.iso, t.first.publisher, t.latest.value, t.latest.date.iso, t.latest.publisher])
             }
         }
     }
@@ -394,7 +394,8 @@ public final class ReportStore: Sendable {
 
     static func report(_ r: Row) -> StoredReport {
         StoredReport(publisher: r["publisher"], sequence: UInt64(r["seq"] as Int64), type: MessageType(rawValue: UInt8(r["type"] as Int))!,
-                     item: r["item"], value: r["value"], date: r["date"], periodStart: r["period_start"],
+                     item: r["item"], value: r["value"], date: PlanDate(iso: r["date"]) ?? PlanDate(daysSinceEpoch: 0),
+                     periodStart: (r["period_start"] as String?).flatMap(PlanDate.init(iso:)),
                      reportedAt: r["reported_at"], receivedAt: r["received_at"], note: r["note"], reporter: r["reporter"],
                      payload: [UInt8](r["payload"] as Data))
     }

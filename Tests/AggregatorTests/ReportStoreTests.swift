@@ -13,7 +13,7 @@ import History
 @Suite("The report store")
 struct ReportStoreTests {
     static func report(_ item: String, _ seq: UInt64, _ value: Double, _ date: String, received: Int64, publisher: String = "work") -> ReportStore.StoredReport {
-        ReportStore.StoredReport(publisher: publisher, sequence: seq, type: .milestoneProgress, item: item, value: value, date: date,
+        ReportStore.StoredReport(publisher: publisher, sequence: seq, type: .milestoneProgress, item: item, value: value, date: PlanDate(iso: date)!,
                                  periodStart: nil, reportedAt: received, receivedAt: received, note: nil, reporter: nil, payload: [UInt8(seq & 0xff)])
     }
 
@@ -50,7 +50,7 @@ struct ReportStoreTests {
                 seq = batch.last!.sequence
                 try store.commit(reports: batch, refusals: [], acked: ["work": seq])
                 for r in batch {
-                    let o = StatusModel.Observation(value: r.value, date: PlanDate(iso: r.date)!, publisher: r.publisher)
+                    let o = StatusModel.Observation(value: r.value, date: r.date, publisher: r.publisher)
                     var e = engine[r.item] ?? (o, o)
                     if o.date >= e.latest.date { e.latest = o }
                     if o.date < e.first.date { e.first = o }

@@ -1,4 +1,5 @@
 import Foundation
+import Plan
 import GRDB
 import Testing
 
@@ -16,7 +17,7 @@ struct StoreOpenCheckTests {
 
     func fill(_ store: ReportStore, _ n: Int, from first: Int = 1) throws {
         let reports = (first...n).map { i in
-            ReportStore.StoredReport(publisher: "work", sequence: UInt64(i), type: .milestoneProgress, item: "m\(i % 7)", value: Double(i), date: "2024-01-01",
+            ReportStore.StoredReport(publisher: "work", sequence: UInt64(i), type: .milestoneProgress, item: "m\(i % 7)", value: Double(i), date: PlanDate(iso: "2024-01-01")!,
                                      periodStart: nil, reportedAt: 1, receivedAt: 1, note: "report \(i)", reporter: nil, payload: [UInt8](repeating: UInt8(i & 0xff), count: 140))
         }
         try store.commit(reports: reports, refusals: [], acked: ["work": UInt64(n)])

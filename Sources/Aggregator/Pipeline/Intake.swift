@@ -128,12 +128,12 @@ struct Intake: Sendable {
         case .milestoneProgress(let r):
             store(ReportStore.StoredReport(
                 publisher: publisher, sequence: decoded.envelope.sequence, type: .milestoneProgress, item: r.item, value: r.value,
-                date: r.asOf.iso, periodStart: nil, reportedAt: r.reportedAt, receivedAt: now, note: r.note, reporter: r.reporter,
+                date: r.asOf, periodStart: nil, reportedAt: r.reportedAt, receivedAt: now, note: r.note, reporter: r.reporter,
                 payload: f.payloadFrame.bytes), routing: f.routing, into: &out)
         case .indicatorMeasurement(let r):
             store(ReportStore.StoredReport(
                 publisher: publisher, sequence: decoded.envelope.sequence, type: .indicatorMeasurement, item: r.item, value: r.value,
-                date: r.periodEnd.iso, periodStart: r.periodStart.iso, reportedAt: r.reportedAt, receivedAt: now, note: r.note,
+                date: r.periodEnd, periodStart: r.periodStart, reportedAt: r.reportedAt, receivedAt: now, note: r.note,
                 reporter: r.reporter, payload: f.payloadFrame.bytes), routing: f.routing, into: &out)
         default:
             break

@@ -63,7 +63,7 @@ final class Pipeline {
             }
             var levels: [String: UInt64] = [:]
             for p in outcome.advanced.keys { levels[p] = intake.settledThrough[p] }
-            var events = core.apply(outcome.reports, heard: Array(outcome.liveness.keys) + outcome.reports.map(\.publisher), at: now)
+            var events = core.apply(outcome.reports, heard: Set(outcome.liveness.keys).union(outcome.advanced.keys), at: now)
             for i in events.indices { events[i].receivedAt = receivedAt }
             do {
                 runtime.metrics.committed(in: try persist(outcome, levels: levels, events: events, at: now))

@@ -60,10 +60,10 @@ struct StatusCore {
 
     /// A batch's effect: the date moves to `ms`, the themes heard are alive, the reports
     /// are recorded; the changes and the alert transitions they cause, numbered.
-    mutating func apply(_ reports: [ReportStore.StoredReport], heard: some Sequence<String>, at ms: Int64) -> [StreamEvent] {
+    mutating func apply(_ reports: [ReportStore.StoredReport], heard: Set<String>, at ms: Int64) -> [StreamEvent] {
         var changes = engine.advance(to: PlanDate(epochMilliseconds: ms), nowMs: ms)
-        for p in Set(heard) { changes += engine.heard(theme: p, at: ms) }
-        changes += engine.record(reports.map { ($0.item, StatusModel.Observation(value: $0.value, date: PlanDate(iso: $0.date)!, publisher: $0.publisher)) })
+        for p in heard { changes += engine.heard(theme: p, at: ms) }
+        changes += engine.record(reports.map { ($0.item, StatusModel.Observation(value: $0.value, date: $0.date, publisher: $0.publisher)) })
         return numbered(changes: changes, transitions: alerts.itemsChanged(changes, engine: engine) + alerts.daily(engine: engine))
     }
 
