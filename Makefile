@@ -25,7 +25,7 @@ echo "make: installing$$missing"; \
 apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends$$missing
 endef
 
-.PHONY: setup test-setup python-deps build run test bench clean council-sample
+.PHONY: setup test-setup python-deps build run test test-sanitized fuzz fuzz-build soak bench clean council-sample
 
 ## setup: install libzmq3-dev, libsqlite3-dev and pkg-config with apt-get when missing (idempotent)
 setup:
@@ -57,6 +57,36 @@ test: setup test-setup python-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+## test-sanitized: the unit suites (every test target but SystemTests) under ThreadSanitizer, then AddressSanitizer
+##                 (with LeakSanitizer), each a full build of its own in .build-tsan and .build-asan
+SANITIZED_SKIP := --skip '^SystemTests\.'
+test-sanitized: setup
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan $(SANITIZED_SKIP)
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan $(SANITIZED_SKIP)
+
+## fuzz: the libFuzzer targets (wire codec, plan loader, CSV import; Fuzz/README.md), each for FUZZ_SECONDS (default 60)
+##       from its seeds in Fuzz/seeds; exits non-zero on a finding, whose input is in .build-fuzz/findings
+FUZZ_SECONDS    ?= 60
+FUZZ_CI_SECONDS ?= 15
+fuzz: fuzz-build
+	Fuzz/run.sh $(FUZZ_SECONDS)
+
+## fuzz-build: builds the fuzz targets into .build-fuzz (instrumented for coverage, with AddressSanitizer)
+fuzz-build: setup
+	SWIFT=$(SWIFT) Fuzz/build.sh
+
+## soak: SOAK_SECONDS (600) at SOAK_RATE (5,000) reports/s through a real release aggregator; its resident memory at
+##       start, middle and end; exits non-zero when it grew by more than 10 %
+SOAK_SECONDS ?= 600
+SOAK_RATE    ?= 5000
+soak: setup
+	$(SWIFT) build -c release --product koers
+	$(SWIFT) build -c release --product koers-bench
+	$$($(SWIFT) build -c release --show-bin-path)/koers-bench soak --koers $$($(SWIFT) build -c release --show-bin-path)/koers \
+	    --rate $(SOAK_RATE) --seconds $(SOAK_SECONDS)
+
 ## council-sample: docs/council-report-sample.md, the council report of the demo's store as of 2024-10-01 (plays the demo in 40 s)
 COUNCIL_SAMPLE_DIR := .build/council-sample
 council-sample: setup
@@ -76,6 +106,6 @@ $(BENCH_DIR)/zmq_bench: Benchmarks/c/zmq_bench.c
 	@mkdir -p $(BENCH_DIR)
 	$(CC) -O2 -Wall -o $@ $< -lzmq
 
-## clean: remove build output and benchmark results
+## clean: remove build output (the sanitizer and fuzz builds too) and benchmark results
 clean:
-	rm -rf .build $(BENCH_DIR)
+	rm -rf .build .build-fuzz .build-tsan .build-asan $(BENCH_DIR)
