@@ -52,10 +52,12 @@ python-deps:
 	@python3 -c 'import schemathesis' 2>/dev/null || { echo "make: installing schemathesis with pip"; python3 -m pip install -q schemathesis; }
 	@python3 -c 'import selenium' 2>/dev/null || { echo "make: installing selenium with pip"; python3 -m pip install -q selenium; }
 
-## test: every test suite
+## test: every test suite, then each fuzz target for FUZZ_CI_SECONDS (15; about 3 minutes in all, most of it the fuzz build)
 test: setup test-setup python-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	SWIFT=$(SWIFT) Fuzz/build.sh
+	Fuzz/run.sh $(FUZZ_CI_SECONDS)
 
 ## test-sanitized: the unit suites (every test target but SystemTests) under ThreadSanitizer, then AddressSanitizer
 ##                 (with LeakSanitizer), each a full build of its own in .build-tsan and .build-asan
