@@ -56,7 +56,7 @@ struct Soak: ParsableCommand {
             let at = (ContinuousClock.now - began).seconds
             guard at >= nextSample, let mb = site.residentMB() else { return }
             samples.append((at, mb))
-            if Int(at) % 60 == 0 { print(String(format: "soak: %4.0f s  RSS %7.1f MB", at, mb)); fflush(stdout) }
+            if Int(at) % 60 == 0 { print(String(format: "soak: %4.0f s  RSS %7.1f MB", at, mb)); fflush(nil) }
             nextSample = at.rounded(.down) + 1
         }
         let end = site.residentMB() ?? samples.last?.mb ?? 0
