@@ -11,7 +11,7 @@ struct KoersBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "koers-bench",
         abstract: "Benchmarks of Koers against plain libzmq, measured in one run.",
-        subcommands: [All.self, Role.self, MakePlan.self, MemoryProbe.self, ApplyProbe.self])
+        subcommands: [All.self, Role.self, MakePlan.self, MemoryProbe.self, ApplyProbe.self, Soak.self])
 }
 
 /// The wrapper API a role uses.

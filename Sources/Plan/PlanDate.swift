@@ -143,18 +143,41 @@ public struct Cadence: Hashable, Sendable, CustomStringConvertible {
     /// The unit.
     public let unit: Unit
 
-    /// A cadence of `count` units; `count` must be positive.
+    /// A cadence of `count` units; `count` must be positive and at most ``longest(_:)``.
     public init?(count: Int, unit: Unit) {
-        guard count > 0 else { return nil }
+        guard count > 0, count <= Cadence.longest(unit) else { return nil }
         self.count = count
         self.unit = unit
     }
 
-    /// Parses `PnD`, `PnW`, `PnM` or `PnY`.
+    /// The most units a cadence may have: a hundred years in each unit. No cadence of a
+    /// plan is longer, and the day arithmetic of the status model (``approximateDays``,
+    /// ``after(_:)``, heartbeats in milliseconds) would overflow on one of 10^17 years.
+    public static func longest(_ unit: Unit) -> Int {
+        switch unit {
+        case .day: 36_525
+        case .week: 5_218
+        case .month: 1_200
+        case .year: 100
+        }
+    }
+
+    /// Parses `PnD`, `PnW`, `PnM` or `PnY`; nil when longer than ``longest(_:)``.
     public init?(iso text: String) {
+        guard let (n, u) = Cadence.parts(text) else { return nil }
+        self.init(count: n, unit: u)
+    }
+
+    /// Whether `text` has the form of a cadence but is longer than ``longest(_:)``.
+    public static func isTooLong(iso text: String) -> Bool {
+        guard let (n, u) = parts(text) else { return false }
+        return n > longest(u)
+    }
+
+    private static func parts(_ text: String) -> (Int, Unit)? {
         guard text.count >= 3, text.first == "P", let u = text.last.flatMap({ Unit(rawValue: String($0)) }),
               let n = Int(text.dropFirst().dropLast()), n > 0 else { return nil }
-        self.init(count: n, unit: u)
+        return (n, u)
     }
 
     /// The date one cadence after `date`.

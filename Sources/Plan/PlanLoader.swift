@@ -193,8 +193,13 @@ final class PlanReader {
     func cadence(_ m: Map, _ key: String) -> Cadence? {
         guard let v = m.values[key] else { return nil }
         guard let s = v.scalar?.string, let c = Cadence(iso: s) else {
-            report(v, "\(m.path).\(key)", "cannot read \(kind(v)) as a cadence",
-                   fix: "write an ISO 8601 duration of days, weeks, months or years: P1D, P2W, P1M, P3M, P1Y")
+            if let s = v.scalar?.string, Cadence.isTooLong(iso: s) {
+                report(v, "\(m.path).\(key)", "cadence `\(s)` is longer than a hundred years",
+                       fix: "a cadence is at most P100Y (P1200M, P5218W, P36525D): how often is this reported?")
+            } else {
+                report(v, "\(m.path).\(key)", "cannot read \(kind(v)) as a cadence",
+                       fix: "write an ISO 8601 duration of days, weeks, months or years: P1D, P2W, P1M, P3M, P1Y")
+            }
             return nil
         }
         return c

@@ -29,6 +29,14 @@ public struct Importer: Sendable {
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw ImportError(file: path, problems: [ReportError(message: "cannot read the file: \(error.localizedDescription)")])
         }
+        return try outbox.enqueue(try payloads(csv: text, file: path, reporter: reporter, now: now), now: now)
+    }
+
+    /// Reads and checks every report in CSV text, as ``importFile(_:into:reporter:now:)``
+    /// does before it queues them; `file` names the text in the error.
+    ///
+    /// - Throws: ``ImportError`` naming every bad row.
+    public func payloads(csv text: String, file path: String, reporter: String?, now: Int64) throws(ImportError) -> [Payload] {
         let table: CSVTable
         do { table = try CSVTable(text: text) } catch { throw ImportError(file: path, problems: [error]) }
         guard !table.isEmpty else {
@@ -63,7 +71,7 @@ public struct Importer: Sendable {
         }
         guard problems.isEmpty else { throw ImportError(file: path, problems: sortedByRow(problems)) }
         guard !payloads.isEmpty else { throw ImportError(file: path, problems: [ReportError(message: "the file holds no reports", row: 1)]) }
-        return try outbox.enqueue(payloads, now: now)
+        return payloads
     }
 }
 

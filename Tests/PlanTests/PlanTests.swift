@@ -109,6 +109,11 @@ struct PlanTests {
         ("target: 10", "target: 0", "equal to its baseline", 38),
         ("baseline: 0\n", "baseline: lots\n", "expected a number", 37),
         ("    heartbeat: P1D\n", "", "missing `heartbeat`", 20),
+        // Found while writing the plan fuzz target (Fuzz/PlanFuzz.swift): these loaded, and
+        // the status model's day arithmetic on them trapped on overflow.
+        ("cadence: P1Y", "cadence: P999999999999999999Y", "cadence `P999999999999999999Y` is longer than a hundred years", 59),
+        ("    heartbeat: P1D\n", "    heartbeat: P9999999999999D\n", "cadence `P9999999999999D` is longer than a hundred years", 23),
+        ("cadence: P1M", "cadence: P1201M", "cadence `P1201M` is longer than a hundred years", 42),
     ] as [(String, String, String, Int)])
     func mistakes(replace: String, with replacement: String, expected: String, line: Int) throws {
         #expect(minimalPlan.contains(replace), "fixture changed: \(replace)")
@@ -226,6 +231,10 @@ struct DateTests {
         #expect(Cadence(iso: "P0M") == nil)
         #expect(Cadence(iso: "1M") == nil)
         #expect(Cadence(iso: "P1H") == nil)
+        #expect(Cadence(iso: "P100Y")!.approximateDays == 36_500)
+        #expect(Cadence(iso: "P36525D")!.after(jan31).iso == "2123-02-01")
+        #expect(Cadence(iso: "P101Y") == nil && Cadence.isTooLong(iso: "P101Y") && !Cadence.isTooLong(iso: "P100Y"))
+        #expect(Cadence(count: Int.max / 2, unit: .week) == nil)
     }
 }
 
