@@ -14,9 +14,10 @@ extension AsyncSocket.Shared {
 extension AsyncSocket {
     /// The loop that owns the libzmq socket.
     final class OwnerThread: @unchecked Sendable {
-        // Proof for Sendable: `socket`, `pending` and `received` are used only inside
-        // run(), on the one thread AsyncSocket.init starts; starting a thread is the full
-        // memory barrier libzmq asks for when a socket changes threads.
+        // Proof for Sendable: `socket`, `pending`, `pendingIndex` and `received` are used
+        // only by run() and the private methods it calls, on the one thread AsyncSocket.init
+        // starts; starting a thread is the full memory barrier libzmq asks for when a
+        // socket changes threads.
         let socket: Socket
         let shared: Shared
         let configuration: Configuration
@@ -48,53 +49,16 @@ extension AsyncSocket {
             var ending: ZMQError?
 
             loop: while true {
-                let intake = shared.state.withLock { s -> Intake in
-                    if s.discardRequested {
-                        s.discardRequested = false
-                        s.outbox.removeAll(keepingCapacity: true)
-                        pending.removeAll(keepingCapacity: true)
-                        pendingIndex = 0
-                    }
-                    // Trade buffers rather than allocate: an empty `pending` keeps its
-                    // capacity and becomes the callers' next outbox.
-                    if pendingIndex == pending.count {
-                        if s.spent.isEmpty {
-                            swap(&pending, &s.spent)
-                        } else {
-                            pending.removeAll(keepingCapacity: true)
-                        }
-                        pendingIndex = 0
-                        if pending.capacity < s.outbox.capacity || !s.outbox.isEmpty {
-                            swap(&pending, &s.outbox)
-                        }
-                    } else if !s.outbox.isEmpty {
-                        pending.append(contentsOf: s.outbox)
-                        s.outbox.removeAll(keepingCapacity: true)
-                    }
-                    if !s.returned.isEmpty && received.isEmpty { swap(&received, &s.returned) }
-                    var waiters: [UnsafeContinuation<Void, Error>] = []
-                    if !s.outboxWaiters.isEmpty {
-                        waiters = Array(s.outboxWaiters.values)
-                        s.outboxWaiters.removeAll()
-                    }
-                    s.ownerIdle = false
-                    var commands: [Command] = []
-                    swap(&commands, &s.commands)
-                    return Intake(spaceWaiters: waiters, commands: commands, closing: s.closeRequested,
-                                  inboxRoom: capacity - s.inbox.count)
-                }
+                let intake = takeIntake(capacity: capacity)
                 for command in intake.commands { command.run(socket) }
                 // Release what the consumer handed back, outside the lock; keep the buffer.
                 received.removeAll(keepingCapacity: true)
                 for w in intake.spaceWaiters { w.resume() }
                 if intake.closing { break loop }
 
-                var progressed = false
+                let progressed: Bool
                 do {
-                    progressed = try sendPending() || progressed
-                    if socket.type.canReceive && intake.inboxRoom > 0 {
-                        progressed = try receiveBatch(limit: min(intake.inboxRoom, batchLimit), capacity: capacity) || progressed
-                    }
+                    progressed = try drain(inboxRoom: intake.inboxRoom, batchLimit: batchLimit, capacity: capacity)
                 } catch {
                     ending = error
                     break loop
@@ -102,35 +66,94 @@ extension AsyncSocket {
                 if pendingIndex == pending.count { answerFlushes() }
                 if progressed { continue }
 
-                // Nothing to do: sleep in zmq_poll unless work arrived meanwhile.
-                let sleep = shared.state.withLock { s -> (sleep: Bool, wantIn: Bool) in
-                    if !s.outbox.isEmpty || s.closeRequested || !s.commands.isEmpty { return (false, false) }
-                    if !s.flushWaiters.isEmpty && pendingIndex == pending.count { return (false, false) }
-                    let wantIn = s.inbox.count < capacity
-                    if !wantIn { s.readPaused = true }
-                    s.ownerIdle = true
-                    return (true, wantIn)
-                }
-                guard sleep.sleep else { continue }
-                var events: Int16 = 0
-                if sleep.wantIn && socket.type.canReceive { events |= Int16(ZMQ_POLLIN) }
-                if pendingIndex < pending.count { events |= Int16(ZMQ_POLLOUT) }
-                items[0].events = events
-                items[0].revents = 0
-                items[1].revents = 0
-                let rc = items.withUnsafeMutableBufferPointer { zmq_poll($0.baseAddress, 2, -1) }
-                if rc == -1 {
-                    let err = zmq_errno()
-                    if err == EINTR { continue }
-                    ending = ZMQError.fromErrno(err, operation: "zmq_poll on \(socket.type)")
+                if let error = sleepUntilWoken(&items, capacity: capacity) {
+                    ending = error
                     break loop
-                }
-                if items[1].revents & Int16(ZMQ_POLLIN) != 0 {
-                    var value: UInt64 = 0
-                    _ = Glibc.read(shared.wakeFD, &value, 8)
                 }
             }
             finish(ending)
+        }
+
+        /// Takes, under the lock, what callers queued since the last turn: the outbox
+        /// (into `pending`), the consumer's spent inbox buffer, commands, space waiters,
+        /// a discard or close request, and how much room the inbox has.
+        private func takeIntake(capacity: Int) -> Intake {
+            shared.state.withLock { s -> Intake in
+                if s.discardRequested {
+                    s.discardRequested = false
+                    s.outbox.removeAll(keepingCapacity: true)
+                    pending.removeAll(keepingCapacity: true)
+                    pendingIndex = 0
+                }
+                // Trade buffers rather than allocate: an empty `pending` keeps its
+                // capacity and becomes the callers' next outbox.
+                if pendingIndex == pending.count {
+                    if s.spent.isEmpty {
+                        swap(&pending, &s.spent)
+                    } else {
+                        pending.removeAll(keepingCapacity: true)
+                    }
+                    pendingIndex = 0
+                    if pending.capacity < s.outbox.capacity || !s.outbox.isEmpty {
+                        swap(&pending, &s.outbox)
+                    }
+                } else if !s.outbox.isEmpty {
+                    pending.append(contentsOf: s.outbox)
+                    s.outbox.removeAll(keepingCapacity: true)
+                }
+                if !s.returned.isEmpty && received.isEmpty { swap(&received, &s.returned) }
+                var waiters: [UnsafeContinuation<Void, Error>] = []
+                if !s.outboxWaiters.isEmpty {
+                    waiters = Array(s.outboxWaiters.values)
+                    s.outboxWaiters.removeAll()
+                }
+                s.ownerIdle = false
+                var commands: [Command] = []
+                swap(&commands, &s.commands)
+                return Intake(spaceWaiters: waiters, commands: commands, closing: s.closeRequested,
+                              inboxRoom: capacity - s.inbox.count)
+            }
+        }
+
+        /// Sends what is pending, then receives what the inbox has room for (at most
+        /// `batchLimit`). Returns whether a message moved either way.
+        private func drain(inboxRoom: Int, batchLimit: Int, capacity: Int) throws(ZMQError) -> Bool {
+            var progressed = try sendPending()
+            if socket.type.canReceive && inboxRoom > 0 {
+                progressed = try receiveBatch(limit: min(inboxRoom, batchLimit), capacity: capacity) || progressed
+            }
+            return progressed
+        }
+
+        /// Nothing to do: sleeps in zmq_poll unless work arrived meanwhile. Returns the
+        /// error that ends the loop, or nil to take another turn.
+        private func sleepUntilWoken(_ items: inout [zmq_pollitem_t], capacity: Int) -> ZMQError? {
+            let sleep = shared.state.withLock { s -> (sleep: Bool, wantIn: Bool) in
+                if !s.outbox.isEmpty || s.closeRequested || !s.commands.isEmpty { return (false, false) }
+                if !s.flushWaiters.isEmpty && pendingIndex == pending.count { return (false, false) }
+                let wantIn = s.inbox.count < capacity
+                if !wantIn { s.readPaused = true }
+                s.ownerIdle = true
+                return (true, wantIn)
+            }
+            guard sleep.sleep else { return nil }
+            var events: Int16 = 0
+            if sleep.wantIn && socket.type.canReceive { events |= Int16(ZMQ_POLLIN) }
+            if pendingIndex < pending.count { events |= Int16(ZMQ_POLLOUT) }
+            items[0].events = events
+            items[0].revents = 0
+            items[1].revents = 0
+            let rc = items.withUnsafeMutableBufferPointer { zmq_poll($0.baseAddress, 2, -1) }
+            if rc == -1 {
+                let err = zmq_errno()
+                if err == EINTR { return nil }
+                return ZMQError.fromErrno(err, operation: "zmq_poll on \(socket.type)")
+            }
+            if items[1].revents & Int16(ZMQ_POLLIN) != 0 {
+                var value: UInt64 = 0
+                _ = Glibc.read(shared.wakeFD, &value, 8)
+            }
+            return nil
         }
 
         /// Sends what is pending until libzmq would block. Returns whether anything was sent.
