@@ -52,6 +52,7 @@ extension ReportStore {
         ("v3-items", ["items"]),
         ("v4-no-item-index", []),
         ("v5-acknowledgements", ["acknowledgements"]),
+        ("v6-stream-alert-index", []),
     ]
 
     /// The file beside the store that says a store was made here (`docs/operations.md`,

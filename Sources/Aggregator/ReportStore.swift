@@ -159,6 +159,12 @@ public final class ReportStore: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v6-stream-alert-index") { db in
+            // The notifiers read the alert transitions after their position; without this
+            // they scanned every stream row (mostly status changes) to find them. Partial:
+            // only an alert transition's row (type 0x40) costs an index entry on ingest.
+            try db.execute(sql: "CREATE INDEX stream_alert_transitions ON stream(seq) WHERE type = \(Int(MessageType.alertTransition.rawValue))")
+        }
         return migrator
     }
 

@@ -52,7 +52,18 @@ final class Delivery: Sendable {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("koers", forHTTPHeaderField: "User-Agent")
         for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
-        let (data, response) = try await session.data(for: request)
+        // The completion-handler API, not `session.data(for:)`: in swift-corelibs-foundation
+        // cancelling the task that awaits `data(for:)` cancels the URLSession task while
+        // holding the Swift task's status lock, and a completion arriving at that moment
+        // waits for the same lock on the session's queue — the aggregator hung at stop
+        // (seen in `make bench`). Uncancelled, a POST ends within its 10 s timeout.
+        let (data, response): (Data, URLResponse) = try await withCheckedThrowingContinuation { c in
+            session.dataTask(with: request) { data, response, error in
+                if let error { return c.resume(throwing: error) }
+                guard let response else { return c.resume(throwing: DeliveryError(message: "no HTTP response")) }
+                c.resume(returning: (data ?? Data(), response))
+            }.resume()
+        }
         guard let http = response as? HTTPURLResponse else { throw DeliveryError(message: "no HTTP response") }
         guard (200..<300).contains(http.statusCode) else {
             throw DeliveryError(message: "HTTP \(http.statusCode): \(String(decoding: data.prefix(300), as: UTF8.self))")
