@@ -159,7 +159,7 @@ struct Settings {
         repeats = o.repeats
         ingestReports = o.ingestReports ?? (q ? 25_000 : 250_000)
         ingestLargeReports = o.ingestLargeReports ?? (q ? 25_000 : 100_000)
-        httpReports = max(q ? 5_000 : 10_000, ingestReports / 4)
+        httpReports = max(q ? 5_000 : 10_000, ingestReports)
         engineReports = o.engineReports ?? (q ? 20_000 : 200_000)
         pageRequests = q ? 20 : 100
         largePlan = o.largePlan
