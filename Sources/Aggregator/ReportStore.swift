@@ -224,7 +224,7 @@ public final class ReportStore: Sendable {
     /// Folds the whole write-ahead log into the database and empties it (a clean stop).
     public func foldLog(logger: Logger) {
         do {
-            try db.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+            _ = try db.writeWithoutTransaction { try $0.checkpoint(.truncate) }
         } catch {
             logger.warning("the write-ahead log was not folded in at stop; the next start does it", metadata: ["error": "\(error)"])
         }
