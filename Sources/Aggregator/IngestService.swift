@@ -17,7 +17,12 @@ public final class IngestService: Service, Sendable {
         let loop = IngestLoop(runtime: runtime, mailbox: runtime.mailbox)
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
-                try await loop.start()
+                do {
+                    try await loop.start()
+                } catch {
+                    runtime.logger.critical("ingest could not run; the aggregator stops", metadata: ["error": "\(error)"])
+                    throw error
+                }
             } onCancel: {
                 runtime.mailbox.requestStop()
             }

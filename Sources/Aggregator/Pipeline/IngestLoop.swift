@@ -35,26 +35,50 @@ final class IngestLoop: @unchecked Sendable {
 
     func run() throws {
         let c = runtime.configuration, logger = runtime.logger
+        // The sockets and the pipeline first, and the mailbox handed over however this
+        // ends: a bind that fails (a port in use) must not leave the others' requests
+        // waiting for a thread that is gone, nor a socket open that would hold up the
+        // context's termination.
         let router = try ingestSocket()
-        let monitor = try SocketMonitor(router)
-        let watcher = watchDrops(monitor)
-        let endpoint = try router.bind(c.ingestEndpoint)
-        logger.info("ingest listening", metadata: ["endpoint": "\(endpoint)", "store": "\(c.storePath)", "trusted_keys": "\(c.trustedKeys.count)"])
-        let pub = try runtime.serverSocket(.pub, for: .stream)
-        try pub.set(.sendHighWaterMark, 100_000)
-        try pub.set(.linger, .milliseconds(200))
-        let streamEndpoint = try pub.bind(c.streamEndpoint)
-        logger.info("stream listening", metadata: ["stream": "\(streamEndpoint)"])
-        guard let core = runtime.takeCore() else { throw ZMQError(code: .invalidArgument, operation: "ingest", message: "the ingest loop started twice") }
-        let pipeline = try Pipeline(runtime: runtime, core: core, router: router, pub: pub)
+        let pub: Socket, pipeline: Pipeline
+        do {
+            pub = try runtime.serverSocket(.pub, for: .stream)
+            do {
+                try pub.set(.sendHighWaterMark, 100_000)
+                try pub.set(.linger, .milliseconds(200))
+                guard let core = runtime.takeCore() else { throw ZMQError(code: .invalidArgument, operation: "ingest", message: "the ingest loop started twice") }
+                pipeline = try Pipeline(runtime: runtime, core: core, router: router, pub: pub)
+            } catch {
+                pub.close()
+                throw error
+            }
+        } catch {
+            router.close()
+            throw error
+        }
+        // The sockets close on this thread before the state is handed over: after it,
+        // requests run on their callers' threads.
         defer {
             router.close()
             pub.close()
             mailbox.handOver(pipeline)
+        }
+        let monitor = try SocketMonitor(router)
+        let watcher = watchDrops(monitor)
+        defer {
             watcher.cancel()
             Task { await monitor.close() }
         }
-        try loop(pipeline, router: router)
+        let endpoint = try router.bind(c.ingestEndpoint)
+        logger.info("ingest listening", metadata: ["endpoint": "\(endpoint)", "store": "\(c.storePath)", "trusted_keys": "\(c.trustedKeys.count)"])
+        let streamEndpoint = try pub.bind(c.streamEndpoint)
+        logger.info("stream listening", metadata: ["stream": "\(streamEndpoint)"])
+        do {
+            try loop(pipeline, router: router)
+        } catch {
+            logger.critical("the ingest thread stopped on an error", metadata: ["error": "\(error)"])
+            throw error
+        }
         logger.info("ingest stopping")
         logRefusalCounts(pipeline)
     }
