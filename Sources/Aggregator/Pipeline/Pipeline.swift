@@ -139,12 +139,16 @@ final class Pipeline {
         // Only the refusals that name no report survive: a WELCOME or an answer about a
         // numbered report could speak of a level this batch did not store.
         var answered = outcome.replies.filter { if case .nack(let n) = $0.payload { return n.refusedSequence == 0 }; return false }
-        for r in outcome.reports { answered.append((outcome.advanced[r.publisher]!, .nack(Nack(refusedSequence: r.sequence, reason: .storageUnavailable, detail: detail)))) }
-        for r in outcome.refusals { answered.append((outcome.advanced[r.publisher]!, .nack(Nack(refusedSequence: r.sequence, reason: .storageUnavailable, detail: detail)))) }
+        // Every stored report and refusal set its publisher's routing in `advanced`.
+        let unstored = outcome.reports.map { ($0.publisher, $0.sequence) } + outcome.refusals.map { ($0.publisher, $0.sequence) }
+        for (publisher, sequence) in unstored {
+            guard let routing = outcome.advanced[publisher] else { continue }
+            answered.append((routing, .nack(Nack(refusedSequence: sequence, reason: .storageUnavailable, detail: detail))))
+        }
         var refused: [Intake.RefusalKey: Int] = [:]
         for r in outcome.reports { refused[.init(theme: r.publisher, code: .storageUnavailable), default: 0] += 1 }
-        let unstored = Intake.Outcome(replies: answered, received: outcome.received, refused: refused)
-        let sent = reply(unstored, levels: [:], now: now)
+        let answers = Intake.Outcome(replies: answered, received: outcome.received, refused: refused)
+        let sent = reply(answers, levels: [:], now: now)
         stall(sent.stalled)
         runtime.metrics.batch(messages: batch.count, received: outcome.received, stored: [:], refused: refused, repliesDropped: sent.dropped)
     }

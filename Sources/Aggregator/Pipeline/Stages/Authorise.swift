@@ -14,7 +14,7 @@ struct Authorise: Sendable {
         if let identity = f.identity {
             // The ZAP domain refuses operator keys at the handshake already; a second
             // check costs a prefix test and keeps a role from ever publishing.
-            if identity.hasPrefix("operator") {
+            if identity.hasPrefix("operator:") {
                 return .failure(Refused(routing: f.routing, code: .notPermitted,
                                         detail: "the key of \(identity) is an operator's; only a theme's key may publish reports", theme: nil))
             }
