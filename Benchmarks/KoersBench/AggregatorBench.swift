@@ -102,9 +102,11 @@ enum AggregatorBench {
         }
 
         /// CPU time the aggregator has used (user + system), in seconds.
-        func cpuSeconds() -> Double? {
-            guard let pid = process?.processIdentifier,
-                  let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        func cpuSeconds() -> Double? { process.flatMap { Site.cpuSeconds(pid: $0.processIdentifier) } }
+
+        /// CPU time process `pid` has used (user + system), in seconds.
+        static func cpuSeconds(pid: Int32) -> Double? {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
                   let close = stat.lastIndex(of: ")") else { return nil }
             // Fields after the command name: state is field 3, utime 14, stime 15.
             let fields = stat[stat.index(after: close)...].split(separator: " ")

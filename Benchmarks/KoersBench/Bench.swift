@@ -228,8 +228,13 @@ final class Bench {
         figures["ingest_http_off_reports_per_s"] = onOff.off
         figures["ingest_http_on_reports_per_s"] = onOff.on
         figures["ingest_ratio_http_on_off"] = onOff.on / onOff.off
+        figures["ingest_http_off_cpu_us_per_report"] = onOff.offCPU
+        figures["ingest_http_on_cpu_us_per_report"] = onOff.onCPU
+        if onOff.forwarder { figures["ingest_http_alertmanager_cpu_us_per_report"] = onOff.alertmanagerCPU }
         print("  off \(fmt(onOff.off, 0)) reports/s; on \(fmt(onOff.on, 0)) reports/s (\(onOff.scrapes) scrapes"
               + "\(onOff.forwarder ? ", Debian's Alertmanager receiving" : ", no Alertmanager installed: forwarder not run")); ratio \(fmt(onOff.on / onOff.off, 3))")
+        print("  aggregator CPU per report while loaded: off \(fmt(onOff.offCPU, 2)) µs, on \(fmt(onOff.onCPU, 2)) µs"
+              + (onOff.forwarder ? "; Alertmanager \(fmt(onOff.alertmanagerCPU, 2)) µs" : ""))
         let n = settings.pageRequests
         let pages = try HTTPBench.pages(koers: koers, plan: try largePlan(), count: n)
         figures["metrics_100k_p50_ms"] = pages.metricsLarge.p50

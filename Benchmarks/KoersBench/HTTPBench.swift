@@ -83,9 +83,17 @@ enum HTTPBench {
     /// server, a scraper of /metrics every second and an Alertmanager forwarder, over
     /// the best of as many runs with `--http none`; runs interleaved so both share the
     /// machine's noise. Each run is a fresh aggregator with the built-in plan.
-    static func ingestOnOff(koers: String, reportsPerPublisher: Int, repeats: Int) throws
-        -> (off: Double, on: Double, scrapes: Int, forwarder: Bool) {
+    /// Beside the rates, the CPU each run's processes used per report while the load ran
+    /// (µs; the best run's): the aggregator off and on, and Alertmanager — on a 2-core
+    /// machine shared with four publishers, CPU spent is what the ratio loses, and it is
+    /// far less noisy than a rate.
+    struct OnOff {
         var off = 0.0, on = 0.0, scrapes = 0, forwarder = false
+        var offCPU = Double.infinity, onCPU = Double.infinity, alertmanagerCPU = Double.infinity
+    }
+
+    static func ingestOnOff(koers: String, reportsPerPublisher: Int, repeats: Int) throws -> OnOff {
+        var r = OnOff()
         let plan = try PlanLoader.loadDefault(path: nil)
         for _ in 0..<repeats {
             for withHTTP in [false, true] {
@@ -98,7 +106,7 @@ enum HTTPBench {
                     if let (p, url) = try alertmanager(dir: site.dir + "/alertmanager") {
                         am = p
                         extra += ["--alertmanager", url]
-                        forwarder = true
+                        r.forwarder = true
                     }
                 }
                 defer { am?.terminate(); am?.waitUntilExit() }
@@ -117,13 +125,23 @@ enum HTTPBench {
                     }
                 }
                 if withHTTP { scraper.start() }
+                let cpu0 = site.cpuSeconds() ?? 0, amCPU0 = am.flatMap { AggregatorBench.Site.cpuSeconds(pid: $0.processIdentifier) } ?? 0
                 let rate = try AggregatorBench.publish(site, load)
+                let perReport = 1e6 / Double(load.count)
+                let cpu = ((site.cpuSeconds() ?? 0) - cpu0) * perReport
+                if let am, let amCPU = AggregatorBench.Site.cpuSeconds(pid: am.processIdentifier) {
+                    r.alertmanagerCPU = min(r.alertmanagerCPU, (amCPU - amCPU0) * perReport)
+                }
                 stop.store(true, ordering: .relaxed)
                 site.stop()
-                if withHTTP { on = max(on, rate); scrapes += scraped.load(ordering: .relaxed) } else { off = max(off, rate) }
+                if withHTTP {
+                    r.on = max(r.on, rate); r.onCPU = min(r.onCPU, cpu); r.scrapes += scraped.load(ordering: .relaxed)
+                } else {
+                    r.off = max(r.off, rate); r.offCPU = min(r.offCPU, cpu)
+                }
             }
         }
-        return (off, on, scrapes, forwarder)
+        return r
     }
 
     /// Answer times of some paths, `count` requests each one after another (ms).

@@ -14,12 +14,22 @@ public final class StreamHub: Sendable {
         var subscribers: [Int: (continuation: AsyncStream<FeedDocument>.Continuation, flag: OverflowFlag?)] = [:]
         var batchSubscribers: [Int: AsyncStream<[FeedDocument]>.Continuation] = [:]
         var last: UInt64
+        /// The latest documents, oldest first: between `recentCapacity` and twice that
+        /// many once full (trimmed in one go, so a publish costs an append).
+        var recent: [FeedDocument] = []
     }
 
     private let state: Mutex<State>
+    /// How many of the latest documents ``recent(after:)`` can always answer from.
+    public let recentCapacity: Int
 
     /// - Parameter lastSequence: the stream's last sequence when the hub starts.
-    public init(lastSequence: UInt64 = 0) { state = Mutex(State(last: lastSequence)) }
+    /// - Parameter recentCapacity: how many of the latest documents are kept for
+    ///   ``recent(after:)`` (a few seconds of a burst; the notifiers read them).
+    public init(lastSequence: UInt64 = 0, recentCapacity: Int = 8_192) {
+        state = Mutex(State(last: lastSequence))
+        self.recentCapacity = max(1, recentCapacity)
+    }
 
     /// One subscriber's documents.
     public struct Subscription: Sendable {
@@ -76,6 +86,8 @@ public final class StreamHub: Sendable {
         guard !all.isEmpty else { return }
         let behind = state.withLock { s in
             var behind: [AsyncStream<FeedDocument>.Continuation] = []
+            s.recent += all
+            if s.recent.count >= 2 * recentCapacity { s.recent.removeFirst(s.recent.count - recentCapacity) }
             for c in s.batchSubscribers.values { c.yield(all) }
             for d in all {
                 s.last = d.sequence
@@ -94,6 +106,27 @@ public final class StreamHub: Sendable {
 
     /// The last sequence published.
     public var lastSequence: UInt64 { state.withLock { $0.last } }
+
+    /// Every document published after `sequence`, in order, when the hub still holds
+    /// them all; nil when some are older than its window (or were published before
+    /// this hub started), so the reader takes them from the stored stream instead.
+    /// A reader that follows the stream by position (the notifiers) keeps up from
+    /// memory, as typed values, and reads the store only after falling behind.
+    public func recent(after sequence: UInt64) -> [FeedDocument]? {
+        state.withLock { s in
+            if sequence >= s.last { return [] }
+            guard let first = s.recent.first, first.sequence <= sequence + 1 else { return nil }
+            // Sequences are increasing: the first one after `sequence` by bisection.
+            var lo = 0, hi = s.recent.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if s.recent[mid].sequence <= sequence { lo = mid + 1 } else { hi = mid }
+            }
+            // Every sequence in between, or the store is asked: the hub is not the record.
+            guard UInt64(s.recent.count - lo) == s.last - sequence else { return nil }
+            return Array(s.recent[lo...])
+        }
+    }
 
     /// Ends every subscription (the aggregator is stopping).
     public func finish() {

@@ -50,7 +50,7 @@ public struct WebhookNotifier: Service {
     }
 
     func deliver() async throws {
-        let history = try StoreHistory(path: feed.storePath)
+        let reader = StreamReader(hub: feed.hub, history: try StoreHistory(path: feed.storePath))
         let target = delivery.target
         let (wake, stop) = wakeups(feed.hub, tick: .seconds(1))
         defer { stop() }
@@ -68,13 +68,13 @@ public struct WebhookNotifier: Service {
         var savedAt = ContinuousClock.now
         for await _ in wake {
             while true {
-                let messages = try history.streamMessages(after: at, limit: 500)
-                guard !messages.isEmpty else { break }
-                for m in messages {
-                    let body = Data(m.document.utf8)
+                let (page, _) = try reader.page(after: at, limit: 500)
+                guard !page.isEmpty else { break }
+                for m in page {
+                    let body = Data(m.json.utf8)
                     let headers = [
                         "X-Koers-Sequence": String(m.sequence),
-                        "X-Koers-Event": m.type == .statusChange ? FeedDocument.Kind.statusChange.rawValue : FeedDocument.Kind.alertTransition.rawValue,
+                        "X-Koers-Event": m.kind.rawValue,
                         "X-Koers-Signature": Self.signature(body: body, secret: secret),
                     ]
                     try await delivery.untilDelivered { try await self.delivery.post(self.url, body: body, headers: headers) }

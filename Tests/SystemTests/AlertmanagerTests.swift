@@ -348,4 +348,35 @@ struct AlertmanagerMappingTests {
         let resolved = forwarder.transitionAlerts(try transition(from: "firing", to: "resolved", severity: "critical", owner: nil), sent: &sent)
         #expect(resolved.count == 1 && resolved[0].labels["severity"] == "critical")
     }
+
+    @Test("timestamps are RFC 3339 with milliseconds in UTC, the same as Foundation's formatter writes, before 1970 too")
+    func timestamps() {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var ms: Int64 = -86_400_000 * 400 - 1
+        for _ in 0..<2_000 {
+            let d = Date(timeIntervalSince1970: Double(ms) / 1000)
+            #expect(AlertmanagerForwarder.timestamp(d) == f.string(from: d), "at \(ms) ms")
+            ms += 1_234_567_891  // about two weeks, and every millisecond, second and minute in turn
+        }
+        #expect(AlertmanagerForwarder.timestamp(Date(timeIntervalSince1970: 1_796_420_405.123)) == "2026-12-04T21:40:05.123Z")
+    }
+
+    @Test("the hub's recent window gives every document after a position, and nil when it no longer holds them all")
+    func recentWindow() {
+        func doc(_ seq: UInt64) -> FeedDocument { FeedDocument(sequence: seq, kind: .statusChange, topic: "status.talent", json: "{}") }
+        let hub = StreamHub(lastSequence: 10, recentCapacity: 4)
+        #expect(hub.recent(after: 10)?.isEmpty == true, "nothing after the end")
+        #expect(hub.recent(after: 3) == nil, "published before this hub started: only the store has them")
+        hub.publish((11...13).map(doc))
+        #expect(hub.recent(after: 10)?.map(\.sequence) == [11, 12, 13])
+        #expect(hub.recent(after: 12)?.map(\.sequence) == [13])
+        #expect(hub.recent(after: 9) == nil)
+        hub.publish((14...20).map(doc))
+        #expect(hub.recent(after: 10) == nil, "trimmed to the capacity: 11 is gone")
+        #expect(hub.recent(after: 16)?.map(\.sequence) == [17, 18, 19, 20])
+        hub.publish([doc(22)])  // a gap: the hub is not the record, so the store is asked
+        #expect(hub.recent(after: 19) == nil)
+        #expect(hub.recent(after: 22)?.isEmpty == true)
+    }
 }
