@@ -183,10 +183,10 @@ let package = Package(
             name: "Demo",
             dependencies: ["Aggregator", "Operators", "History", "StreamProtocol", "ThemeService", "Status", "Plan", "Wire", "ZeroMQ"]
         ),
-        // The theme plugins' targets are made from `themePlugins` (below the package).
-        // Every theme plugin of this build, and the theme → plugin lookup: the list of
-        // plugins is generated from this target's dependencies by the build-tool plugin
-        // `ListThemePlugins` (BuildTools/, not Plugins/: see Plugins/README.md).
+        // The theme plugins' own targets are added below the package, from `themePlugins`.
+        // ThemeRegistry: every theme plugin of this build and the theme → plugin lookup. Its
+        // list is generated from its dependencies by the build-tool plugin ListThemePlugins,
+        // kept in BuildTools/ because Plugins/ holds theme plugins only (Plugins/README.md).
         .target(
             name: "ThemeRegistry",
             dependencies: ["ThemeService"] + themePluginDependencies,
