@@ -5,6 +5,13 @@
 
 import PackageDescription
 
+/// The theme plugins: one folder each, `Plugins/<Name>/`, holding the target `<Name>Plugin`
+/// whose primary type, also `<Name>Plugin`, conforms to `ThemePlugin` and has `init()`.
+/// Adding a theme plugin is its folder and its name here; nothing else (Plugins/README.md).
+let themePlugins = ["Talent", "Work", "Health", "Safety"]
+
+let themePluginDependencies: [Target.Dependency] = themePlugins.map { .target(name: "\($0)Plugin") }
+
 let package = Package(
     name: "Koers",
     platforms: [.macOS(.v15)],
@@ -176,15 +183,20 @@ let package = Package(
             name: "Demo",
             dependencies: ["Aggregator", "Operators", "History", "StreamProtocol", "ThemeService", "Status", "Plan", "Wire", "ZeroMQ"]
         ),
-        // The four theme plugins, one folder each, each owned by its theme team.
-        .target(name: "TalentPlugin", dependencies: ["ThemeService", "Plan", "Wire"], path: "Plugins/Talent",
-                exclude: ["README.md", "data"]),
-        .target(name: "WorkPlugin", dependencies: ["ThemeService", "Plan", "Wire"], path: "Plugins/Work",
-                exclude: ["README.md", "data"]),
-        .target(name: "HealthPlugin", dependencies: ["ThemeService", "Plan", "Wire"], path: "Plugins/Health",
-                exclude: ["README.md", "data"]),
-        .target(name: "SafetyPlugin", dependencies: ["ThemeService", "Plan", "Wire"], path: "Plugins/Safety",
-                exclude: ["README.md", "data"]),
+        // The theme plugins' own targets are added below the package, from `themePlugins`.
+        // ThemeRegistry: every theme plugin of this build and the theme → plugin lookup. Its
+        // list is generated from its dependencies by the build-tool plugin ListThemePlugins,
+        // kept in BuildTools/ because Plugins/ holds theme plugins only (Plugins/README.md).
+        .target(
+            name: "ThemeRegistry",
+            dependencies: ["ThemeService"] + themePluginDependencies,
+            plugins: [.plugin(name: "ListThemePlugins")]
+        ),
+        .plugin(
+            name: "ListThemePlugins",
+            capability: .buildTool(),
+            path: "BuildTools/ListThemePlugins"
+        ),
         .executableTarget(
             name: "koers",
             dependencies: [
@@ -200,7 +212,7 @@ let package = Package(
                 "Demo",
                 "Feed", "Telemetry", "HTTPServer", "Notify", "Report",
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin",
+                "ThemeRegistry",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -227,7 +239,7 @@ let package = Package(
         // The theme side's own parts alone: outbox, CSV, checker, import.
         .testTarget(
             name: "ThemeServiceTests",
-            dependencies: ["ThemeService", "Plan", "Wire", "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin"]
+            dependencies: ["ThemeService", "ThemeRegistry", "Plan", "Wire"] + themePluginDependencies
         ),
         // The real-process suites: koers, and the outside programs they are tested with
         // (Prometheus, Alertmanager, Chromium, Python clients), as separate processes.
@@ -235,7 +247,7 @@ let package = Package(
             name: "SystemTests",
             dependencies: ["ThemeService", "Aggregator", "Operators", "StreamProtocol", "History", "Plan", "Wire", "ZeroMQ",
                            "Notify", "Status", "Feed", .product(name: "CoreMetrics", package: "swift-metrics"),
-                           .product(name: "Logging", package: "swift-log"), "TalentPlugin", "WorkPlugin", "HealthPlugin", "SafetyPlugin"]
+                           .product(name: "Logging", package: "swift-log"), "ThemeRegistry"]
         ),
         .testTarget(
             name: "AggregatorTests",
@@ -273,3 +285,9 @@ let package = Package(
         ),
     ]
 )
+
+// The theme plugins' targets, each owned whole by its theme team.
+package.targets += themePlugins.map { name in
+    .target(name: "\(name)Plugin", dependencies: ["ThemeService", "Plan", "Wire"], path: "Plugins/\(name)",
+            exclude: ["README.md", "data"])
+}

@@ -1,27 +1,23 @@
 // libFuzzer target: the CSV import of a theme service, the text of a file to checked
-// reports (CSVTable, the theme's collectors, ReportChecker: Importer.payloads), for the
-// four theme plugins.
+// reports (CSVTable, the theme's collectors, ReportChecker: Importer.payloads), for
+// every theme plugin (ThemeRegistry: Package.swift's `themePlugins`).
 //
-// Input: byte 0 picks the theme (modulo 4: talent, work, health, safety), the rest is
-// the file's text. Seeds: Fuzz/seeds/csv, the plugins' data files and the generic
+// Input: byte 0 picks the plugin (modulo their count, in the order of `themePlugins`:
+// talent, work, health, safety), the rest is the file's text. Seeds: Fuzz/seeds/csv, the plugins' data files and the generic
 // example of docs/theme-teams.md (Fuzz/seeds.py).
 //
 // Besides crashes, sanitizer findings and hangs, it checks that a refused file always
 // says why (at least one problem).
-import HealthPlugin
 import Plan
-import SafetyPlugin
-import TalentPlugin
+import ThemeRegistry
 import ThemeService
-import WorkPlugin
 
 /// 2025-06-01T00:00:00Z: after every date in the seeds, so they import.
 let now: Int64 = 1_748_736_000_000
 let importers: [Importer] = {
     let plan: Plan
     do { plan = try PlanLoader.loadDefault(path: nil) } catch { fatalError("the built-in plan does not load: \(error)") }
-    let plugins: [any ThemePlugin] = [TalentPlugin(), WorkPlugin(), HealthPlugin(), SafetyPlugin()]
-    return plugins.map { Importer(checker: ReportChecker(plan: plan, plugin: $0)) }
+    return ThemeRegistry.entries.map { Importer(checker: ReportChecker(plan: plan, plugin: $0.plugin)) }
 }()
 
 @_cdecl("LLVMFuzzerTestOneInput")

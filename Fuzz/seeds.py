@@ -17,7 +17,10 @@ import os
 import re
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-THEMES = ["talent", "work", "health", "safety"]  # the order of Fuzz/CSVFuzz.swift
+# The theme plugins' folders, in the order of Package.swift's `themePlugins`, which is
+# the order of ThemeRegistry.entries and so of the harness's first byte.
+THEME_PLUGINS = re.findall(r'"(\w+)"', re.search(r"let themePlugins = \[(.*?)\]", open(
+    os.path.join(ROOT, "Package.swift"), encoding="utf-8").read(), re.S).group(1))
 SNAPSHOT_TYPES = {"snapshot-request", "snapshot-reply", "snapshot-error", "alert-ack", "alert-ack-reply",
                   "alert-transition", "status-change", "stream-heartbeat"}
 
@@ -55,9 +58,10 @@ def plan():
 
 def csv():
     generic = re.search(r"```text\n(kind,item,value.*?)```", read("docs/theme-teams.md"), re.S).group(1)
-    for i, theme in enumerate(THEMES):
+    for i, folder in enumerate(THEME_PLUGINS):
+        theme = folder.lower()  # only the seed files' names
         sources = [("generic", generic)]
-        for path in sorted(glob.glob(os.path.join(ROOT, "Plugins", theme.capitalize(), "data", "*.csv"))):
+        for path in sorted(glob.glob(os.path.join(ROOT, "Plugins", folder, "data", "*.csv"))):
             sources.append((os.path.basename(path)[:-4], read(path)))
         for name, body in sources:
             write("csv", f"{theme}.{name}.csv", bytes([i]) + body.encode())

@@ -168,27 +168,16 @@ public final class ReportStore: Sendable {
         return migrator
     }
 
-    /// One acknowledgement as recorded: the alert, the operator key's identity, the
-    /// person it names, why, until when, the programme date and the wall-clock time.
-    public struct AcknowledgementRecord: Sendable, Equatable {
-        public var alert: String
-        public var identity: String
-        public var by: String?
-        public var reason: String
-        public var until: String?
-        public var date: String
-        public init(alert: String, identity: String, by: String?, reason: String, until: String?, date: String) {
-            self.alert = alert; self.identity = identity; self.by = by; self.reason = reason; self.until = until; self.date = date
-        }
-    }
-
-    /// Appends the stream messages of an acknowledgement and its log entry in one
-    /// transaction; the entry is keyed by the stream sequence of its transition.
-    public func appendAcknowledgement(_ ack: AcknowledgementRecord, stream records: [StreamRecord], at: Int64) throws {
+    /// Appends the stream messages of an acknowledgement and its log entry (the type
+    /// `StoreHistory` reads back) in one transaction, both at `ack.at`. The entry is keyed
+    /// by `ack.sequence`, the sequence of the transition's stream message (the last of
+    /// `records`); its dates are stored as `YYYY-MM-DD`.
+    public func appendAcknowledgement(_ ack: StoreHistory.Acknowledgement, stream records: [StreamRecord]) throws {
+        assert(records.last?.sequence == ack.sequence, "an acknowledgement is keyed by its transition's stream sequence")
         try db.write { db in
-            try Self.insert(records, at: at, into: db)
+            try Self.insert(records, at: ack.at, into: db)
             try db.execute(sql: "INSERT INTO acknowledgements (seq, alert, identity, by, reason, until, date, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           arguments: [Int64(records.last?.sequence ?? 0), ack.alert, ack.identity, ack.by, ack.reason, ack.until, ack.date, at])
+                           arguments: [Int64(ack.sequence), ack.alert, ack.identity, ack.by, ack.reason, ack.until?.iso, ack.date.iso, ack.at])
         }
     }
 

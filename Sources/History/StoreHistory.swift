@@ -94,7 +94,7 @@ public final class StoreHistory: Sendable {
     /// (not roll-up nodes, whose ids hold a `:` or are `programme`) and alert
     /// transitions to firing, acknowledged or resolved; looked for among the latest
     /// `window` messages. Filtered in SQL, so a page decodes only what it shows.
-    public func recentChanges(since date: String, limit: Int, window: Int = 1_000) throws -> [StreamMessage] {
+    public func recentChanges(since date: PlanDate, limit: Int, window: Int = 1_000) throws -> [StreamMessage] {
         try db.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT seq, type, topic, document FROM stream
@@ -103,7 +103,7 @@ public final class StoreHistory: Sendable {
                   AND ((type = ? AND json_extract(document, '$.item') NOT LIKE '%:%' AND json_extract(document, '$.item') != 'programme')
                     OR (type = ? AND json_extract(document, '$.to') IN ('firing', 'acknowledged', 'resolved')))
                 ORDER BY seq DESC LIMIT ?
-                """, arguments: [window, date, Int(MessageType.statusChange.rawValue), Int(MessageType.alertTransition.rawValue), limit]).map {
+                """, arguments: [window, date.iso, Int(MessageType.statusChange.rawValue), Int(MessageType.alertTransition.rawValue), limit]).map {
                 StreamMessage(sequence: UInt64($0["seq"] as Int64), type: MessageType(rawValue: UInt8($0["type"] as Int)) ?? .alertTransition,
                               topic: $0["topic"], document: $0["document"])
             }
@@ -161,9 +161,9 @@ public final class StoreHistory: Sendable {
         public var kind: String
         public var value: Double
         /// `as_of` of a milestone's report; the period's end of an indicator's.
-        public var date: String
+        public var date: PlanDate
         /// An indicator's period start.
-        public var periodStart: String?
+        public var periodStart: PlanDate?
         /// When the team made it and when the aggregator received it, ms since the Unix epoch.
         public var reportedAt: Int64
         public var receivedAt: Int64
@@ -181,11 +181,14 @@ public final class StoreHistory: Sendable {
                     SELECT publisher, seq, type, value, date, period_start, reported_at, received_at, note, reporter FROM reports
                     WHERE item = ? ORDER BY date DESC, received_at DESC, publisher DESC, seq DESC LIMIT ?
                 ) ORDER BY date, received_at, publisher, seq
-                """, arguments: [item, limit]).map {
-                StoredReport(publisher: $0["publisher"], sequence: UInt64($0["seq"] as Int64),
-                             kind: ($0["type"] as Int) == Int(MessageType.indicatorMeasurement.rawValue) ? "indicator_measurement" : "milestone_progress",
-                             value: $0["value"], date: $0["date"], periodStart: $0["period_start"], reportedAt: $0["reported_at"],
-                             receivedAt: $0["received_at"], note: $0["note"], reporter: $0["reporter"])
+                """, arguments: [item, limit]).map { row in
+                let publisher: String = row["publisher"], seq = UInt64(row["seq"] as Int64)
+                let place = "reports row \(publisher)#\(seq)"
+                guard let date = try storedDate(row, "date", place) else { throw badRow(place, "has no `date`") }
+                return StoredReport(publisher: publisher, sequence: seq,
+                                    kind: (row["type"] as Int) == Int(MessageType.indicatorMeasurement.rawValue) ? "indicator_measurement" : "milestone_progress",
+                                    value: row["value"], date: date, periodStart: try storedDate(row, "period_start", place),
+                                    reportedAt: row["reported_at"], receivedAt: row["received_at"], note: row["note"], reporter: row["reporter"])
             }
         }
     }
@@ -216,35 +219,65 @@ public final class StoreHistory: Sendable {
         try db.read { try String.fetchAll($0, sql: "PRAGMA quick_check") }
     }
 
-    /// One recorded acknowledgement (the `acknowledgements` table).
+    /// One recorded acknowledgement (the `acknowledgements` table): what the aggregator's
+    /// `ReportStore` appends and what this reads back, one type for both.
+    ///
+    /// Its JSON (`koers acks --json`, `GET /api/v1/acknowledgements`) writes the dates as
+    /// `YYYY-MM-DD`, as the table stores them.
     public struct Acknowledgement: Sendable, Codable, Equatable {
         /// The stream sequence of the transition it caused.
         public var sequence: UInt64
+        /// The alert's key, `RULE:SUBJECT`.
         public var alert: String
         /// The key that made it: `operator:NAME`.
         public var identity: String
         /// The person, as they named themselves (`koers ack --by`).
         public var by: String?
+        /// Why, in the operator's words.
         public var reason: String
-        public var until: String?
+        /// The last day it holds; `nil`: until the alert resolves.
+        public var until: PlanDate?
         /// The programme date it was made on.
-        public var date: String
+        public var date: PlanDate
         /// Wall-clock time, ms since the Unix epoch.
         public var at: Int64
+
+        public init(sequence: UInt64, alert: String, identity: String, by: String?, reason: String,
+                    until: PlanDate?, date: PlanDate, at: Int64) {
+            self.sequence = sequence; self.alert = alert; self.identity = identity; self.by = by
+            self.reason = reason; self.until = until; self.date = date; self.at = at
+        }
     }
 
     /// Every acknowledgement, oldest first; only those of `alert` when given. A store
     /// from before the log (schema v5) has none.
+    ///
+    /// - Throws: ``HistoryError`` with code `.badRow` when a row's `date` or `until` is
+    ///   not a `YYYY-MM-DD` date (the aggregator never writes such a row).
     public func acknowledgements(alert: String? = nil) throws -> [Acknowledgement] {
         try db.read { db in
             guard try db.tableExists("acknowledgements") else { return [] }
             let sql = "SELECT seq, alert, identity, by, reason, until, date, at FROM acknowledgements"
                 + (alert == nil ? "" : " WHERE alert = ?") + " ORDER BY seq"
-            return try Row.fetchAll(db, sql: sql, arguments: alert.map { [$0] } ?? []).map {
-                Acknowledgement(sequence: UInt64($0["seq"] as Int64), alert: $0["alert"], identity: $0["identity"], by: $0["by"],
-                                reason: $0["reason"], until: $0["until"], date: $0["date"], at: $0["at"])
+            return try Row.fetchAll(db, sql: sql, arguments: alert.map { [$0] } ?? []).map { row in
+                let seq = UInt64(row["seq"] as Int64), place = "acknowledgements row seq \(seq)"
+                guard let made = try storedDate(row, "date", place) else { throw badRow(place, "has no `date`") }
+                return Acknowledgement(sequence: seq, alert: row["alert"], identity: row["identity"], by: row["by"],
+                                       reason: row["reason"], until: try storedDate(row, "until", place), date: made, at: row["at"])
             }
         }
+    }
+
+    /// A date column of a row: nil when NULL, the date when `YYYY-MM-DD`, else `.badRow`
+    /// (the aggregator writes only `PlanDate.iso` there).
+    func storedDate(_ row: Row, _ column: String, _ place: String) throws -> PlanDate? {
+        guard let text = row[column] as String? else { return nil }
+        guard let d = PlanDate(iso: text) else { throw badRow(place, "`\(column)` is `\(text)`, not a YYYY-MM-DD date") }
+        return d
+    }
+
+    func badRow(_ place: String, _ problem: String) -> HistoryError {
+        HistoryError(.badRow, "\(path): \(place): \(problem); restore the store from a back-up (`koers aggregator restore FILE`)")
     }
 
     /// Refusal counts per reason code.
@@ -263,6 +296,8 @@ public struct HistoryError: Error, CustomStringConvertible, Sendable {
         let name: String
         /// There is no store at the path given.
         public static let noStore = Code(name: "noStore")
+        /// A stored row holds what the aggregator never writes (a date that is not one).
+        public static let badRow = Code(name: "badRow")
     }
     public var code: Code
     public var description: String

@@ -47,7 +47,7 @@ extension Builder {
         guard let v = e.lastValue, let d = e.lastDate else {
             return "Er is nog geen meting ontvangen; de stand is daarom onbekend, niet op koers."
         }
-        let start = reports[x.id]?.last { $0.date == d.iso }?.periodStart.flatMap(PlanDate.init(iso:))
+        let start = reports[x.id]?.last { $0.date == d }?.periodStart
         var s = "De laatste meting, over " + (start.map { Dutch.period(DateRange(start: $0, end: d)) } ?? "de periode tot \(Dutch.date(d))")
             + ", is \(Dutch.amount(v, unit: x.unit)); op het pad werd op die datum \(Dutch.amount(model.expected(x, on: d), unit: x.unit)) verwacht"
         if let dev = e.deviation, dev > 0.005 { s += ": \(Dutch.percent(dev)) van de hele weg achter" }

@@ -6,7 +6,7 @@ import Status
 /// read from it in a few sentences, then gives every wijk, funding line and indicator.
 extension Builder {
     func observations(_ id: String) -> [(date: PlanDate, value: Double)] {
-        (reports[id] ?? []).compactMap { r in PlanDate(iso: r.date).map { (date: $0, value: r.value) } }
+        (reports[id] ?? []).map { (date: $0.date, value: $0.value) }
     }
 
     /// A chart's `<desc>`: what it shows in words, for the Markdown version, without

@@ -93,7 +93,7 @@ extension Builder {
     /// again later); the latest report's date when the reports say nothing else.
     func reachedOn(_ m: Milestone) -> PlanDate? {
         let first = (reports[m.id] ?? []).first { model.fraction(m, $0.value) >= 1 }
-        return first.flatMap { PlanDate(iso: $0.date) } ?? status(m.id).evidence.lastDate
+        return first?.date ?? status(m.id).evidence.lastDate
     }
 
     /// The due date as a sentence names it, and its re-planning when it was moved:
@@ -112,7 +112,7 @@ extension Builder {
     /// The team's latest note with a report about the item, and that report's date.
     func note(_ id: String) -> (date: String, text: String)? {
         guard let r = (reports[id] ?? []).last(where: { !($0.note ?? "").isEmpty }), let text = r.note else { return nil }
-        return (PlanDate(iso: r.date).map(Dutch.date) ?? r.date, text)
+        return (Dutch.date(r.date), text)
     }
 
     func reachedSentence(_ m: Milestone) -> String {

@@ -102,13 +102,13 @@ struct Builder {
         }
         self.changes = changes
         self.transitions = transitions
-        acks = try history.acknowledgements().filter { (PlanDate(iso: $0.date) ?? asOf) <= asOf }
+        acks = try history.acknowledgements().filter { $0.date <= asOf }
         // One read per item (the store has no index by item): fine for a programme's plan,
         // the cost of a letter that speaks about every item.
         var reports: [String: [StoreHistory.StoredReport]] = [:]
         if hasData {
             for id in self.plan.milestones.map(\.milestone.id) + self.plan.indicators.map(\.indicator.id) {
-                reports[id] = try history.reports(item: id).filter { r in PlanDate(iso: r.date).map { $0 <= asOf } ?? false }
+                reports[id] = try history.reports(item: id).filter { $0.date <= asOf }
             }
         }
         self.reports = reports
@@ -187,8 +187,8 @@ struct Builder {
         acks.filter { Self.subject(ofKey: $0.alert) == subject && $0.alert.hasPrefix("funding-expiring:") == funding }.map { a in
             let rule = a.alert.split(separator: ":").first.map(String.init) ?? a.alert
             let who = a.by ?? a.identity
-            let until = a.until.flatMap(PlanDate.init(iso:)).map { ", tot \(Dutch.date($0))" } ?? ", tot de melding is opgelost"
-            return "In behandeling genomen op \(Dutch.date(PlanDate(iso: a.date) ?? asOf)) door \(who)\(until) (melding “\(Dutch.rule(rule))”), met als reden: “\(a.reason)”."
+            let until = a.until.map { ", tot \(Dutch.date($0))" } ?? ", tot de melding is opgelost"
+            return "In behandeling genomen op \(Dutch.date(a.date)) door \(who)\(until) (melding “\(Dutch.rule(rule))”), met als reden: “\(a.reason)”."
         }
     }
 
@@ -202,8 +202,8 @@ struct Builder {
     func isTakenOn(_ alert: Alert) -> Bool {
         let fired = transitions.last { $0.key == alert.key && $0.to == .firing }?.date
         return acks.contains { a in
-            a.alert == alert.key && (fired.map { (PlanDate(iso: a.date) ?? asOf) >= $0 } ?? true)
-                && (a.until.flatMap(PlanDate.init(iso:)).map { $0 >= asOf } ?? true)
+            a.alert == alert.key && (fired.map { a.date >= $0 } ?? true)
+                && (a.until.map { $0 >= asOf } ?? true)
         }
     }
 

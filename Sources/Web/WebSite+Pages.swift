@@ -31,7 +31,7 @@ extension WebSite {
             return notFound("De mijlpaal of indicator `\(id)`", snap, live: live, suggestion: near)
         }
         let history = try store.history()
-        let reports = try history.reports(item: id).filter { asOf == nil || ($0.date <= asOf!.iso) }
+        let reports = try history.reports(item: id).filter { asOf == nil || $0.date <= asOf! }
         struct Fact { var term: String; var value: String }
         struct Report { var date: String; var value: String; var by: String; var note: String }
         struct Change { var date: String; var symbol: String; var state: String; var text: String }
@@ -68,7 +68,7 @@ extension WebSite {
         }
         if let f = status?.evidence.forecast { facts.append(Fact(term: "Prognose gereed", value: Dutch.date(f))) }
         if let progress = row.progress { facts.append(Fact(term: "Voortgang", value: progress + (row.expected.map { ", verwacht \($0)" } ?? ""))) }
-        let observations = reports.compactMap { r in PlanDate(iso: r.date).map { (date: $0, value: r.value) } }
+        let observations = reports.map { (date: $0.date, value: $0.value) }
         let changes = try history.streamMessages(item: id).compactMap { m -> Change? in
             if let c = try? StreamDocuments.decode(StreamDocuments.StatusChange.self, from: m.document), m.type == .statusChange {
                 if let asOf, c.date > asOf { return nil }
@@ -87,7 +87,7 @@ extension WebSite {
                         stateWord: row.stateWord, symbol: row.symbol, why: row.why,
                         chart: chart(observations),
                         facts: facts,
-                        reports: reports.reversed().prefix(50).map { Report(date: Dutch.date(PlanDate(iso: $0.date) ?? snap.date), value: Dutch.number($0.value),
+                        reports: reports.reversed().prefix(50).map { Report(date: Dutch.date($0.date), value: Dutch.number($0.value),
                                                                             by: $0.reporter ?? $0.publisher, note: $0.note ?? "") },
                         hasReports: !reports.isEmpty, earlier: max(0, reports.count - 50), history: changes.reversed())
         return Page(status: 200, html: render(frame(row.name, snap, live: live, body: library.render(view, withTemplate: "item") ?? "")))

@@ -110,7 +110,7 @@ public struct WebSite: Sendable {
     func changes(_ model: PageModel, since: PlanDate) throws -> [ChangeView] {
         var out: [ChangeView] = []
         let decoder = JSONDecoder()
-        for m in try store.history().recentChanges(since: since.iso, limit: 50) {
+        for m in try store.history().recentChanges(since: since, limit: 50) {
             if m.type == .statusChange, let c = try? decoder.decode(StreamDocuments.StatusChange.self, from: Data(m.document.utf8)) {
                 guard let name = model.names[c.item] else { continue }
                 let text = "\(name): \(c.from.map { Dutch.word($0) + " → " } ?? "")\(Dutch.word(c.to))"

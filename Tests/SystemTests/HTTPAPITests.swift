@@ -200,10 +200,14 @@ struct HTTPAPITests {
                 let (status, text) = try ws.koers(["acks", "--json"])
                 #expect(status == 0, "\(text)")
                 let log = try JSONDecoder().decode([StoreHistory.Acknowledgement].self, from: Data(text.utf8))
-                #expect(log.count == 1 && log.first?.identity == "operator:ops" && log.first?.by == "Anna" && log.first?.until == "2099-01-01")
+                #expect(log.count == 1 && log.first?.identity == "operator:ops" && log.first?.by == "Anna" && log.first?.until == PlanDate(iso: "2099-01-01"))
+                #expect(text.contains(#""until":"2099-01-01""#), "\(text)")
                 #expect(log.first?.sequence == ackEvent?.id)
                 let listed = try Self.http(ws.httpURL + "/api/v1/acknowledgements?alert=\(Self.alertKey)", token: ops)
                 #expect((listed.json["acknowledgements"] as? [[String: Any]])?.first?["identity"] as? String == "operator:ops")
+                // The dates stay YYYY-MM-DD strings in the API's JSON.
+                let listedAck = (listed.json["acknowledgements"] as? [[String: Any]])?.first
+                #expect(listedAck?["until"] as? String == "2099-01-01" && (listedAck?["date"] as? String).flatMap(PlanDate.init(iso:)) != nil, "\(listed.body)")
                 // Acknowledged already: acknowledging again replaces the reason (as on the snapshot channel).
                 let again = try Self.http(url, method: "POST", token: ops, body: #"{"reason":"nieuwe afspraak"}"#)
                 #expect(again.status == 200, "\(again.body)")

@@ -179,7 +179,7 @@ struct RolesTests {
             let log = try JSONDecoder().decode([StoreHistory.Acknowledgement].self, from: Data(text.utf8))
             #expect(log.count == 1)
             #expect(log.first?.alert == key && log.first?.identity == "operator:ops" && log.first?.by == "Anna")
-            #expect(log.first?.reason == "gemeente zoekt dekking" && log.first?.until == "2099-01-01")
+            #expect(log.first?.reason == "gemeente zoekt dekking" && log.first?.until == PlanDate(iso: "2099-01-01"))
             let (_, human) = try ws.koers(["acks"])
             #expect(human.contains("by operator:ops (Anna) until 2099-01-01: gemeente zoekt dekking"))
         }

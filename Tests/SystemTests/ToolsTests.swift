@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import ZeroMQ
 @testable import ThemeService
-import SafetyPlugin
+import ThemeRegistry
 import Aggregator
 
 /// A fresh temporary directory.
@@ -242,7 +242,7 @@ struct ImportCommandTests {
         #expect(out.contains("4 problems"))
 
         // The library says the same, in file order.
-        let importer = Importer(checker: ReportChecker(plan: plan, plugin: SafetyPlugin()))
+        let importer = Importer(checker: ReportChecker(plan: plan, plugin: ThemeRegistry.plugin(for: "safety")))
         do {
             _ = try importer.importFile(file, into: try tempOutbox(), reporter: nil, now: clockNow)
             Issue.record("a bad file was imported")
@@ -256,7 +256,7 @@ struct ImportCommandTests {
         let file = NSTemporaryDirectory() + "koers-import-\(UUID().uuidString).csv"
         defer { try? FileManager.default.removeItem(atPath: file) }
         try "".write(toFile: file, atomically: true, encoding: .utf8)
-        let importer = Importer(checker: ReportChecker(plan: plan, plugin: SafetyPlugin()))
+        let importer = Importer(checker: ReportChecker(plan: plan, plugin: ThemeRegistry.plugin(for: "safety")))
         #expect { try importer.importFile(file, into: try tempOutbox(), reporter: nil, now: clockNow) } throws: {
             ($0 as? ImportError)?.description.contains("the file is empty") == true
         }

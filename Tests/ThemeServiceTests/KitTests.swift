@@ -7,6 +7,7 @@ import TalentPlugin
 import WorkPlugin
 import HealthPlugin
 import SafetyPlugin
+import ThemeRegistry
 
 let plan = try! PlanLoader.loadDefault(path: nil)
 let clockNow: Int64 = 1_764_000_000_000  // 2025-11-24
@@ -117,8 +118,7 @@ struct ImportTests {
         ("safety", "Plugins/Safety/data/mijlpalen.csv", 3),
     ])
     func samples(theme: String, file: String, reports: Int) throws {
-        let plugins: [String: any ThemePlugin] = ["talent": TalentPlugin(), "work": WorkPlugin(), "health": HealthPlugin(), "safety": SafetyPlugin()]
-        let importer = Importer(checker: ReportChecker(plan: plan, plugin: plugins[theme]!))
+        let importer = Importer(checker: ReportChecker(plan: plan, plugin: ThemeRegistry.plugin(for: theme)))
         let outbox = try tempOutbox()
         let seqs = try importer.importFile(repoRoot.appendingPathComponent(file).path, into: outbox, reporter: "test", now: clockNow)
         #expect(seqs.count == reports)
@@ -165,5 +165,52 @@ struct ImportTests {
         #expect {
             try importer.importFile(file, into: try tempOutbox(), reporter: nil, now: clockNow)
         } throws: { ($0 as? ImportError)?.description.contains("werksferen: datum,werksfeer,werkgevers,geplaatst") == true }
+    }
+}
+
+@Suite("The theme registry: the plugins Package.swift lists, generated at build time")
+struct ThemeRegistryTests {
+    @Test("every folder under Plugins/ is a registered plugin, and every registered plugin has its folder")
+    func everyFolder() throws {
+        let root = repoRoot.appendingPathComponent("Plugins")
+        let folders = try FileManager.default.contentsOfDirectory(atPath: root.path).filter { name in
+            var isFolder: ObjCBool = false
+            return FileManager.default.fileExists(atPath: root.appendingPathComponent(name).path, isDirectory: &isFolder) && isFolder.boolValue
+        }
+        #expect(Set(ThemeRegistry.entries.map(\.folder)) == Set(folders.map { "Plugins/\($0)" }),
+                "a folder under Plugins/ that is not in Package.swift's `themePlugins`, or the other way round")
+        #expect(ThemeRegistry.entries.count == folders.count)
+        for entry in ThemeRegistry.entries {
+            // The convention the generated file compiles on: module and primary type share a name.
+            #expect(String(reflecting: type(of: entry.plugin)) == "\(entry.module).\(entry.module)")
+            #expect(entry.folder == "Plugins/\(entry.module.dropLast("Plugin".count))")
+        }
+    }
+
+    @Test("the four plugins serve their themes; no theme is claimed twice; a theme without code gets the generic plugin")
+    func lookup() {
+        #expect(ThemeRegistry.plugin(for: "talent") is TalentPlugin)
+        #expect(ThemeRegistry.plugin(for: "work") is WorkPlugin)
+        #expect(ThemeRegistry.plugin(for: "health") is HealthPlugin)
+        #expect(ThemeRegistry.plugin(for: "safety") is SafetyPlugin)
+        #expect(ThemeRegistry.contested().isEmpty, "\(ThemeRegistry.contested())")
+        let generic = ThemeRegistry.plugin(for: "zonder-code")
+        #expect(generic is GenericPlugin && generic.theme == "zonder-code")
+    }
+
+    @Test("every registered plugin's theme is in the built-in plan, and every file in its data/ imports")
+    func sampleData() throws {
+        for entry in ThemeRegistry.entries {
+            let theme = entry.plugin.theme
+            #expect(plan.themes.contains { $0.id == theme }, "\(entry.module) serves `\(theme)`, which the built-in plan does not have")
+            let data = repoRoot.appendingPathComponent(entry.folder).appendingPathComponent("data")
+            let files = try FileManager.default.contentsOfDirectory(atPath: data.path).filter { $0.hasSuffix(".csv") }
+            #expect(!files.isEmpty, "\(entry.folder)/data has no sample file")
+            let importer = Importer(checker: ReportChecker(plan: plan, plugin: entry.plugin))
+            for file in files {
+                let seqs = try importer.importFile(data.appendingPathComponent(file).path, into: try tempOutbox(), reporter: "test", now: clockNow)
+                #expect(!seqs.isEmpty, "\(entry.folder)/data/\(file) imported nothing")
+            }
+        }
     }
 }

@@ -233,8 +233,8 @@ final class Pipeline {
         case .failure(let e): return .failure(.refused(e))
         case .success(let event):
             do {
-                try runtime.store.appendAcknowledgement(.init(alert: key, identity: identity, by: person, reason: reason, until: until?.iso,
-                                                              date: core.today.iso), stream: [event], at: now)
+                try runtime.store.appendAcknowledgement(.init(sequence: event.sequence, alert: key, identity: identity, by: person, reason: reason,
+                                                              until: until, date: core.today, at: now), stream: [event])
                 storeRecovered()
             } catch {
                 storeFailed(error, at: now)

@@ -2,10 +2,7 @@ import Foundation
 import Logging
 import Plan
 import ThemeService
-import TalentPlugin
-import WorkPlugin
-import HealthPlugin
-import SafetyPlugin
+import ThemeRegistry
 import ZeroMQ
 import ArgumentParser
 
@@ -33,13 +30,7 @@ func plugin(for theme: String, plan: Plan) throws -> any ThemePlugin {
     guard plan.themes.contains(where: { $0.id == theme }) else {
         throw ValidationError("unknown theme `\(theme)`; the plan's themes are \(plan.themes.map(\.id).joined(separator: ", "))")
     }
-    switch theme {
-    case "talent": return TalentPlugin()
-    case "work": return WorkPlugin()
-    case "health": return HealthPlugin()
-    case "safety": return SafetyPlugin()
-    default: return GenericPlugin(theme: theme)
-    }
+    return ThemeRegistry.plugin(for: theme)
 }
 
 func outboxPath(data: String, theme: String) -> String { "\(data)/\(theme)/outbox.sqlite" }
