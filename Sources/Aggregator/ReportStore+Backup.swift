@@ -69,7 +69,7 @@ extension ReportStore {
             }
             try checkSchema(tables: tables, applied: applied, path: path, created: false, restore: restore)
             return BackupSummary(
-                reports: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reports") ?? 0,
+                reports: try reportCount(db),
                 settled: Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT publisher, acked_through FROM publishers").map {
                     ($0["publisher"] as String, UInt64($0["acked_through"] as Int64))
                 }),

@@ -53,7 +53,11 @@ extension ReportStore {
         ("v4-no-item-index", []),
         ("v5-acknowledgements", ["acknowledgements"]),
         ("v6-stream-alert-index", []),
+        ("v7-report-batches", ["report_batches"]),
     ]
+
+    /// The tables a migration removes (its successor holds what they held).
+    static let droppedByMigration: [String: [String]] = ["v7-report-batches": ["reports"]]
 
     /// The file beside the store that says a store was made here (`docs/operations.md`,
     /// "Where data lives"), written when a store is made or first opened by this version.
@@ -141,7 +145,8 @@ extension ReportStore {
             throw StoreProblem(code: .schema, path: path, message: "\(path) was written by a newer Koers (schema migration `\(newer)`)",
                                fix: "Run the Koers version that wrote it, or restore a back-up made by this one: \(restore)")
         }
-        let missing = tablesByMigration.filter { applied.contains($0.migration) }.flatMap(\.tables).filter { !tables.contains($0) }
+        let dropped = Set(applied.flatMap { droppedByMigration[$0] ?? [] })
+        let missing = tablesByMigration.filter { applied.contains($0.migration) }.flatMap(\.tables).filter { !tables.contains($0) && !dropped.contains($0) }
         guard missing.isEmpty else {
             throw StoreProblem(code: .schema, path: path, message: "\(path) lacks the table\(missing.count == 1 ? "" : "s") \(missing.joined(separator: ", ")) that its schema should have",
                                fix: "Restore the latest back-up: \(restore)")

@@ -165,7 +165,51 @@ public final class ReportStore: Sendable {
             // only an alert transition's row (type 0x40) costs an index entry on ingest.
             try db.execute(sql: "CREATE INDEX stream_alert_transitions ON stream(seq) WHERE type = \(Int(MessageType.alertTransition.rawValue))")
         }
+        migrator.registerMigration("v7-report-batches") { db in
+            try Self.packReports(db)
+        }
         return migrator
+    }
+
+    /// `v7-report-batches`: the reports move from a row each into a row per publisher and
+    /// batch (`History.ReportBatch`): the stored runs of one publisher's reports received
+    /// together, at most 1,024 to a row, in the order they arrived.
+    static func packReports(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE report_batches (
+                id INTEGER PRIMARY KEY,
+                publisher TEXT NOT NULL,
+                first_seq INTEGER NOT NULL,
+                last_seq INTEGER NOT NULL,
+                count INTEGER NOT NULL,
+                reports BLOB NOT NULL
+            );
+            CREATE UNIQUE INDEX report_batches_seq ON report_batches(publisher, first_seq);
+            """)
+        let rows = try Row.fetchCursor(db, sql: "SELECT * FROM reports ORDER BY received_at, publisher, seq")
+        var run: [StoredReport] = []
+        while let row = try rows.next() {
+            let r = Self.report(row)
+            if let last = run.last, last.publisher != r.publisher || last.receivedAt != r.receivedAt || run.count == 1_024 {
+                try insertBatch(run, into: db)
+                run.removeAll(keepingCapacity: true)
+            }
+            run.append(r)
+        }
+        try insertBatch(run, into: db)
+        try db.execute(sql: "DROP TABLE reports")
+    }
+
+    /// One publisher's reports, in arrival order, as one row.
+    static func insertBatch(_ reports: some Collection<StoredReport>, into db: Database) throws {
+        guard let first = reports.first else { return }
+        let statement = try db.cachedStatement(sql: "INSERT INTO report_batches (publisher, first_seq, last_seq, count, reports) VALUES (?, ?, ?, ?, ?)")
+        let row = RowBinder(statement.sqliteStatement, db)
+        let blob = ReportBatch.encode(reports.lazy.map(\.entry))
+        try row.run {
+            $0.text(1, first.publisher); $0.int(2, Int64(first.sequence)); $0.int(3, Int64(reports.map(\.sequence).max() ?? first.sequence))
+            $0.int(4, Int64(reports.count)); $0.blob(5, blob)
+        }
     }
 
     /// Appends the stream messages of an acknowledgement and its log entry (the type
@@ -314,19 +358,10 @@ public final class ReportStore: Sendable {
                        stream: [StreamRecord] = [], at streamAt: Int64 = 0) throws {
         try db.write { db in
             try Self.insert(stream, at: streamAt, into: db)
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO reports (publisher, seq, type, item, value, date, period_start, reported_at, received_at, note, reporter, payload)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            // Bound through SQLite's C API: GRDB's argument arrays were 9 % of ingest.
-            let row = RowBinder(insert.sqliteStatement, db)
-            for r in reports {
-                try row.run {
-                    $0.text(1, r.publisher); $0.int(2, Int64(r.sequence)); $0.int(3, Int64(r.type.rawValue)); $0.text(4, r.item)
-                    $0.double(5, r.value); $0.text(6, r.date.iso); $0.text(7, r.periodStart?.iso); $0.int(8, r.reportedAt); $0.int(9, r.receivedAt)
-                    $0.text(10, r.note); $0.text(11, r.reporter); $0.blob(12, r.payload)
-                }
-            }
+            // One row per publisher: its reports of the batch, in arrival order.
+            var byPublisher: [String: [StoredReport]] = [:]
+            for r in reports { byPublisher[r.publisher, default: []].append(r) }
+            for p in byPublisher.keys.sorted() { try Self.insertBatch(byPublisher[p]!, into: db) }
             let refuse = try db.cachedStatement(sql: "INSERT INTO refusals (publisher, seq, reason, detail, payload, at) VALUES (?, ?, ?, ?, ?, ?)")
             for r in refusals {
                 try refuse.execute(arguments: [r.publisher, Int64(r.sequence), Int(r.reason.rawValue), r.detail, Data(r.payload), r.at])
@@ -366,8 +401,13 @@ public final class ReportStore: Sendable {
     /// refused, why. Used to tell a harmless resend from a conflicting one.
     public func earlier(publisher: String, sequence: UInt64) throws -> (payload: [UInt8], refusal: (ReasonCode, String)?)? {
         try db.read { db in
-            if let r = try Row.fetchOne(db, sql: "SELECT payload FROM reports WHERE publisher = ? AND seq = ?", arguments: [publisher, Int64(sequence)]) {
-                return ([UInt8](r["payload"] as Data), nil)
+            // The row whose run starts at or before the sequence, the latest such.
+            if let blob = try Data.fetchOne(db, sql: """
+                SELECT reports FROM report_batches WHERE publisher = ? AND first_seq <= ? AND last_seq >= ?
+                ORDER BY first_seq DESC LIMIT 1
+                """, arguments: [publisher, Int64(sequence), Int64(sequence)]),
+               let e = try ReportBatch.decode([UInt8](blob)).first(where: { $0.sequence == sequence }) {
+                return (e.payload, nil)
             }
             if let r = try Row.fetchOne(db, sql: "SELECT payload, reason, detail FROM refusals WHERE publisher = ? AND seq = ?",
                                         arguments: [publisher, Int64(sequence)]) {
@@ -377,16 +417,22 @@ public final class ReportStore: Sendable {
         }
     }
 
-    /// Stored reports, oldest first (for replay, status and tests).
+    /// Stored reports, in the order they arrived (for replay, status and tests).
     public func reports(publisher: String? = nil) throws -> [StoredReport] {
         try db.read { db in
             let rows = publisher == nil
-                ? try Row.fetchAll(db, sql: "SELECT * FROM reports ORDER BY received_at, publisher, seq")
-                : try Row.fetchAll(db, sql: "SELECT * FROM reports WHERE publisher = ? ORDER BY seq", arguments: [publisher])
-            return rows.map(Self.report)
+                ? try Row.fetchCursor(db, sql: "SELECT publisher, reports FROM report_batches ORDER BY id")
+                : try Row.fetchCursor(db, sql: "SELECT publisher, reports FROM report_batches WHERE publisher = ? ORDER BY first_seq", arguments: [publisher])
+            var out: [StoredReport] = []
+            while let row = try rows.next() {
+                let p: String = row[0]
+                out += try ReportBatch.decode([UInt8](row[1] as Data)).map { StoredReport(publisher: p, $0) }
+            }
+            return out
         }
     }
 
+    /// A row of the `reports` table that `v7-report-batches` packs.
     static func report(_ r: Row) -> StoredReport {
         StoredReport(publisher: r["publisher"], sequence: UInt64(r["seq"] as Int64), type: MessageType(rawValue: UInt8(r["type"] as Int))!,
                      item: r["item"], value: r["value"], date: PlanDate(iso: r["date"]) ?? PlanDate(daysSinceEpoch: 0),
@@ -397,7 +443,29 @@ public final class ReportStore: Sendable {
 
     /// How many reports are stored.
     public func reportCount() throws -> Int {
-        try db.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reports") ?? 0 }
+        try db.read { db in try Self.reportCount(db) }
+    }
+
+    /// How many reports a store holds, before `v7-report-batches` (a back-up of an
+    /// older Koers) or after.
+    static func reportCount(_ db: Database) throws -> Int {
+        try db.tableExists("report_batches")
+            ? Int.fetchOne(db, sql: "SELECT COALESCE(SUM(count), 0) FROM report_batches") ?? 0
+            : Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reports") ?? 0
+    }
+}
+
+extension ReportStore.StoredReport {
+    /// As a row of `report_batches` holds it.
+    var entry: ReportBatch.Entry {
+        ReportBatch.Entry(sequence: sequence, type: type.rawValue, item: item, value: value, date: date, periodStart: periodStart,
+                          reportedAt: reportedAt, receivedAt: receivedAt, note: note, reporter: reporter, payload: payload)
+    }
+
+    init(publisher: String, _ e: ReportBatch.Entry) {
+        self.init(publisher: publisher, sequence: e.sequence, type: MessageType(rawValue: e.type) ?? .milestoneProgress, item: e.item,
+                  value: e.value, date: e.date, periodStart: e.periodStart, reportedAt: e.reportedAt, receivedAt: e.receivedAt,
+                  note: e.note, reporter: e.reporter, payload: e.payload)
     }
 }
 

@@ -35,6 +35,8 @@ public final class StoreHistory: Sendable {
     /// earliest date, and of those the first received. One publisher owns an item and
     /// numbers its reports in the order it sends them, so (received_at, seq) is the order
     /// of arrival. With `filtered`, only reports about dates up to the bound parameter.
+    /// Over the `reports` table of a store before `v7-report-batches` (the `v3-items`
+    /// migration fills the items table with it).
     public static func itemObservationsQuery(filtered: Bool) -> String {
         """
         WITH r AS (
@@ -49,12 +51,35 @@ public final class StoreHistory: Sendable {
     }
 
     /// Per item, the first and latest observation among the reports about dates up to
-    /// `asOf` (a replay reads every stored report; there is no index by item, see
-    /// `docs/operations.md`).
+    /// `asOf`, by the status engine's rule (the earliest date and of those the first
+    /// received; the latest date and of those the last received). Like a replay this
+    /// reads every stored report: there is no index by item (`docs/operations.md`).
     public func itemObservations(asOf: PlanDate) throws -> [String: (first: StatusModel.Observation, latest: StatusModel.Observation)] {
+        var out: [String: (first: StatusModel.Observation, latest: StatusModel.Observation)] = [:]
+        try forEachReport { publisher, e in
+            guard e.date <= asOf else { return }
+            let o = StatusModel.Observation(value: e.value, date: e.date, publisher: publisher)
+            guard var t = out[e.item] else { out[e.item] = (o, o); return }
+            if e.date < t.first.date { t.first = o }
+            if e.date >= t.latest.date { t.latest = o }
+            out[e.item] = t
+        }
+        return out
+    }
+
+    /// Every stored report with its publisher, in the order they arrived (only those
+    /// about `item`, when given: the others are skipped without being read out).
+    func forEachReport(item: String? = nil, _ body: (String, ReportBatch.Entry) throws -> Void) throws {
         try db.read { db in
-            let rows = try Row.fetchCursor(db, sql: Self.itemObservationsQuery(filtered: true), arguments: [asOf.iso])
-            return try Self.observations(rows)
+            let rows = try Row.fetchCursor(db, sql: "SELECT id, publisher, reports FROM report_batches ORDER BY id")
+            while let row = try rows.next() {
+                let publisher: String = row[1]
+                let entries: [ReportBatch.Entry]
+                do { entries = try ReportBatch.decode([UInt8](row[2] as Data), item: item) } catch {
+                    throw badRow("report_batches row \(row[0] as Int64) (\(publisher))", "\(error)")
+                }
+                for e in entries { try body(publisher, e) }
+            }
         }
     }
 
@@ -175,22 +200,16 @@ public final class StoreHistory: Sendable {
     /// `limit`, the latest ones). Like a replay this reads every stored report: the
     /// store keeps no index by item.
     public func reports(item: String, limit: Int = 1_000) throws -> [StoredReport] {
-        try db.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM (
-                    SELECT publisher, seq, type, value, date, period_start, reported_at, received_at, note, reporter FROM reports
-                    WHERE item = ? ORDER BY date DESC, received_at DESC, publisher DESC, seq DESC LIMIT ?
-                ) ORDER BY date, received_at, publisher, seq
-                """, arguments: [item, limit]).map { row in
-                let publisher: String = row["publisher"], seq = UInt64(row["seq"] as Int64)
-                let place = "reports row \(publisher)#\(seq)"
-                guard let date = try storedDate(row, "date", place) else { throw badRow(place, "has no `date`") }
-                return StoredReport(publisher: publisher, sequence: seq,
-                                    kind: (row["type"] as Int) == Int(MessageType.indicatorMeasurement.rawValue) ? "indicator_measurement" : "milestone_progress",
-                                    value: row["value"], date: date, periodStart: try storedDate(row, "period_start", place),
-                                    reportedAt: row["reported_at"], receivedAt: row["received_at"], note: row["note"], reporter: row["reporter"])
-            }
+        var found: [StoredReport] = []
+        try forEachReport(item: item) { publisher, e in
+            found.append(StoredReport(publisher: publisher, sequence: e.sequence,
+                                      kind: e.type == MessageType.indicatorMeasurement.rawValue ? "indicator_measurement" : "milestone_progress",
+                                      value: e.value, date: e.date, periodStart: e.periodStart,
+                                      reportedAt: e.reportedAt, receivedAt: e.receivedAt, note: e.note, reporter: e.reporter))
         }
+        // Arrival order already; a stable sort by date keeps it among reports of one date.
+        let byDate = found.enumerated().sorted { ($0.element.date, $0.offset) < ($1.element.date, $1.offset) }.map(\.element)
+        return Array(byDate.suffix(max(0, limit)))
     }
 
     /// A stored refusal.

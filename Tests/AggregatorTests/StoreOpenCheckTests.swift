@@ -75,8 +75,8 @@ struct StoreOpenCheckTests {
         try withDataDirectory { path in
             try fill(try ReportStore(path: path), 3000)
             let pristine = try Data(contentsOf: URL(fileURLWithPath: path))
-            // The root page of `reports`, header and cell pointers overwritten.
-            let root = try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'reports'")! }
+            // The root page of `report_batches`, header and cell pointers overwritten.
+            let root = try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'report_batches'")! }
             var broken = pristine
             broken.replaceSubrange((root - 1) * 4096..<(root - 1) * 4096 + 200, with: (0..<200).map { _ in UInt8.random(in: 0...255) })
             try broken.write(to: URL(fileURLWithPath: path))
@@ -111,7 +111,7 @@ struct StoreOpenCheckTests {
             #expect(result.summary.reports == 100)
             let aside = try #require(result.movedAside.first { $0.hasSuffix(".sqlite") })
             #expect(aside.contains("koers-replaced-"))
-            #expect(try DatabaseQueue(path: aside).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM reports") } == 150)
+            #expect(try DatabaseQueue(path: aside).read { try Int.fetchOne($0, sql: "SELECT SUM(count) FROM report_batches") } == 150)
             let restored = try ReportStore(path: path)
             #expect(try restored.reportCount() == 100)
             #expect(try restored.settledThrough() == ["work": 100])

@@ -73,7 +73,7 @@ struct BackupRestoreTests {
             #expect(again != 0 && exists.contains("exists"), "\(exists)")
             safety.stop()
             aggregator.stop()
-            _ = try damagePage(of: "reports", in: backup)
+            _ = try damagePage(of: "report_batches", in: backup)
             let (status, out) = try ws.koers(["aggregator", "restore", backup])
             #expect(status != 0)
             #expect((out.contains("fails PRAGMA integrity_check") || out.contains("cannot be read by SQLite")) && out.contains("the current store is left as it is"), "\(out)")

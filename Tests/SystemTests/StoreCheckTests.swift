@@ -63,7 +63,7 @@ struct StoreCheckTests {
             let (folded, said) = try runProgram("/usr/bin/python3", ["-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); print(c.execute('PRAGMA wal_checkpoint(TRUNCATE)').fetchone()); c.close()", store])
             #expect(folded == 0 && said.hasPrefix("(0,"), "\(said)")
             #expect(((try? FileManager.default.attributesOfItem(atPath: store + "-wal"))?[.size] as? Int ?? 0) == 0)
-            let page = try damagePage(of: "reports", in: store)
+            let page = try damagePage(of: "report_batches", in: store)
 
             let (status, log) = try expectRefusal(ws, { try ws.aggregator() }, log: "aggregator.log")
             #expect(status != 0)
@@ -107,11 +107,11 @@ struct StoreCheckTests {
             clear()
             try FileManager.default.removeItem(atPath: store + ".created")
             _ = try ReportStore(path: store)
-            let (dropped, why) = try runProgram("/usr/bin/python3", ["-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('DROP TABLE reports'); c.commit()", store])
+            let (dropped, why) = try runProgram("/usr/bin/python3", ["-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('DROP TABLE report_batches'); c.commit()", store])
             #expect(dropped == 0, "\(why)")
             (status, log) = try expectRefusal(ws, { try ws.aggregator() }, log: "aggregator.log")
             #expect(status != 0)
-            #expect(log.contains("\(store) lacks the table reports"), "\(log)")
+            #expect(log.contains("\(store) lacks the table report_batches"), "\(log)")
         }
     }
 
