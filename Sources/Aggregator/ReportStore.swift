@@ -205,10 +205,15 @@ public final class ReportStore: Sendable {
         guard let first = reports.first else { return }
         let statement = try db.cachedStatement(sql: "INSERT INTO report_batches (publisher, first_seq, last_seq, count, reports) VALUES (?, ?, ?, ?, ?)")
         let row = RowBinder(statement.sqliteStatement, db)
-        let blob = ReportBatch.encode(reports.lazy.map(\.entry))
+        var blob = ReportBatch.Writer(capacity: reports.count), last = first.sequence
+        for r in reports {
+            blob.append(sequence: r.sequence, type: r.type.rawValue, item: r.item, value: r.value, date: r.date, periodStart: r.periodStart,
+                        reportedAt: r.reportedAt, receivedAt: r.receivedAt, note: r.note, reporter: r.reporter, payload: r.payload)
+            last = max(last, r.sequence)
+        }
         try row.run {
-            $0.text(1, first.publisher); $0.int(2, Int64(first.sequence)); $0.int(3, Int64(reports.map(\.sequence).max() ?? first.sequence))
-            $0.int(4, Int64(reports.count)); $0.blob(5, blob)
+            $0.text(1, first.publisher); $0.int(2, Int64(first.sequence)); $0.int(3, Int64(last))
+            $0.int(4, Int64(reports.count)); $0.blob(5, blob.bytes)
         }
     }
 
@@ -359,9 +364,10 @@ public final class ReportStore: Sendable {
         try db.write { db in
             try Self.insert(stream, at: streamAt, into: db)
             // One row per publisher: its reports of the batch, in arrival order.
-            var byPublisher: [String: [StoredReport]] = [:]
-            for r in reports { byPublisher[r.publisher, default: []].append(r) }
-            for p in byPublisher.keys.sorted() { try Self.insertBatch(byPublisher[p]!, into: db) }
+            // By index: a report is a dozen references, and copying them showed in the profile.
+            var byPublisher: [String: [Int]] = [:]
+            for i in reports.indices { byPublisher[reports[i].publisher, default: []].append(i) }
+            for p in byPublisher.keys.sorted() { try Self.insertBatch(byPublisher[p]!.lazy.map { reports[$0] }, into: db) }
             let refuse = try db.cachedStatement(sql: "INSERT INTO refusals (publisher, seq, reason, detail, payload, at) VALUES (?, ?, ?, ?, ?, ?)")
             for r in refusals {
                 try refuse.execute(arguments: [r.publisher, Int64(r.sequence), Int(r.reason.rawValue), r.detail, Data(r.payload), r.at])
@@ -373,11 +379,12 @@ public final class ReportStore: Sendable {
             for (p, n) in acked { try level.execute(arguments: [p, Int64(n)]) }
             // The batch's effect on each item's first and latest observation, folded in
             // arrival order first, then one upsert per item.
-            var touched: [String: (first: StoredReport, latest: StoredReport)] = [:]
-            for r in reports {
-                guard var t = touched[r.item] else { touched[r.item] = (r, r); continue }
-                if r.date >= t.latest.date { t.latest = r }
-                if r.date < t.first.date { t.first = r }
+            var touched: [String: (first: Int, latest: Int)] = [:]
+            for i in reports.indices {
+                let r = reports[i]
+                guard var t = touched[r.item] else { touched[r.item] = (i, i); continue }
+                if r.date >= reports[t.latest].date { t.latest = i }
+                if r.date < reports[t.first].date { t.first = i }
                 touched[r.item] = t
             }
             let item = try db.cachedStatement(sql: """
@@ -391,8 +398,9 @@ public final class ReportStore: Sendable {
                     latest_publisher = CASE WHEN excluded.latest_date >= latest_date THEN excluded.latest_publisher ELSE latest_publisher END,
                     latest_date = MAX(latest_date, excluded.latest_date)
                 """)
-            for (id, t) in touched {
-                try item.execute(arguments: [id, t.first.value, t.first.date.iso, t.first.publisher, t.latest.value, t.latest.date.iso, t.latest.publisher])
+            for (id, (f, l)) in touched {
+                let first = reports[f], latest = reports[l]
+                try item.execute(arguments: [id, first.value, first.date.iso, first.publisher, latest.value, latest.date.iso, latest.publisher])
             }
         }
     }

@@ -49,22 +49,35 @@ public enum ReportBatch {
 
     /// Packs reports into one blob, in the order given.
     public static func encode(_ entries: some Sequence<Entry>) -> [UInt8] {
-        var out: [UInt8] = [version]
-        out.reserveCapacity(1 + entries.underestimatedCount * 200)
+        var w = Writer(capacity: entries.underestimatedCount)
         for e in entries {
-            put(e.sequence, &out)
-            out.append(e.type)
-            put(e.value.bitPattern, &out)
-            put(UInt32(bitPattern: Int32(clamping: e.date.daysSinceEpoch)), &out)
-            put(UInt32(bitPattern: e.periodStart.map { Int32(clamping: $0.daysSinceEpoch) } ?? Int32.min), &out)
-            put(UInt64(bitPattern: e.reportedAt), &out)
-            put(UInt64(bitPattern: e.receivedAt), &out)
-            put(Array(e.item.utf8), &out)
-            put(e.note.map { Array($0.utf8) }, &out)
-            put(e.reporter.map { Array($0.utf8) }, &out)
-            put(e.payload, &out)
+            w.append(sequence: e.sequence, type: e.type, item: e.item, value: e.value, date: e.date, periodStart: e.periodStart,
+                     reportedAt: e.reportedAt, receivedAt: e.receivedAt, note: e.note, reporter: e.reporter, payload: e.payload)
         }
-        return out
+        return w.bytes
+    }
+
+    /// Packs reports one by one, from whatever holds their fields (the ingest path's own
+    /// type, without making an ``Entry`` of each).
+    public struct Writer {
+        public private(set) var bytes: [UInt8] = [ReportBatch.version]
+
+        public init(capacity: Int) { bytes.reserveCapacity(1 + capacity * 200) }
+
+        public mutating func append(sequence: UInt64, type: UInt8, item: String, value: Double, date: PlanDate, periodStart: PlanDate?,
+                                    reportedAt: Int64, receivedAt: Int64, note: String?, reporter: String?, payload: [UInt8]) {
+            put(sequence, &bytes)
+            bytes.append(type)
+            put(value.bitPattern, &bytes)
+            put(UInt32(bitPattern: Int32(clamping: date.daysSinceEpoch)), &bytes)
+            put(UInt32(bitPattern: periodStart.map { Int32(clamping: $0.daysSinceEpoch) } ?? Int32.min), &bytes)
+            put(UInt64(bitPattern: reportedAt), &bytes)
+            put(UInt64(bitPattern: receivedAt), &bytes)
+            put(text: item, &bytes)
+            put(text: note, &bytes)
+            put(text: reporter, &bytes)
+            put(payload, &bytes)
+        }
     }
 
     /// The reports of one blob, in order.
@@ -116,6 +129,14 @@ public enum ReportBatch {
 
     static func put<T: FixedWidthInteger>(_ v: T, _ out: inout [UInt8]) {
         withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) }
+    }
+
+    static func put(text: String?, _ out: inout [UInt8]) {
+        guard var text else { return put(absent, &out) }
+        text.withUTF8 { b in
+            put(UInt32(b.count), &out)
+            out.append(contentsOf: b)
+        }
     }
 
     static func put(_ bytes: [UInt8]?, _ out: inout [UInt8]) {
