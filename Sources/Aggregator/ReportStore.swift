@@ -17,22 +17,8 @@ public final class ReportStore: Sendable {
     let db: DatabasePool
     public let path: String
 
-    /// A report accepted for storage.
-    public struct StoredReport: Sendable {
-        public var publisher: String
-        public var sequence: UInt64
-        public var type: MessageType
-        public var item: String
-        public var value: Double
-        /// `as_of` for progress, `period_end` for measurements.
-        public var date: PlanDate
-        public var periodStart: PlanDate?
-        public var reportedAt: Int64
-        public var receivedAt: Int64
-        public var note: String?
-        public var reporter: String?
-        public var payload: [UInt8]
-    }
+    /// A report accepted for storage (one type with what a batch row gives back).
+    public typealias StoredReport = ReportBatch.Entry
 
     /// A report refused with a NACK; its sequence is used up.
     public struct Refusal: Sendable {
@@ -207,8 +193,7 @@ public final class ReportStore: Sendable {
         let row = RowBinder(statement.sqliteStatement, db)
         var blob = ReportBatch.Writer(capacity: reports.count), last = first.sequence
         for r in reports {
-            blob.append(sequence: r.sequence, type: r.type.rawValue, item: r.item, value: r.value, date: r.date, periodStart: r.periodStart,
-                        reportedAt: r.reportedAt, receivedAt: r.receivedAt, note: r.note, reporter: r.reporter, payload: r.payload)
+            blob.append(r)
             last = max(last, r.sequence)
         }
         try row.run {
@@ -414,7 +399,7 @@ public final class ReportStore: Sendable {
                 SELECT reports FROM report_batches WHERE publisher = ? AND first_seq <= ? AND last_seq >= ?
                 ORDER BY first_seq DESC LIMIT 1
                 """, arguments: [publisher, Int64(sequence), Int64(sequence)]),
-               let e = try ReportBatch.decode([UInt8](blob)).first(where: { $0.sequence == sequence }) {
+               let e = try ReportBatch.decode([UInt8](blob), publisher: publisher).first(where: { $0.sequence == sequence }) {
                 return (e.payload, nil)
             }
             if let r = try Row.fetchOne(db, sql: "SELECT payload, reason, detail FROM refusals WHERE publisher = ? AND seq = ?",
@@ -434,7 +419,7 @@ public final class ReportStore: Sendable {
             var out: [StoredReport] = []
             while let row = try rows.next() {
                 let p: String = row[0]
-                out += try ReportBatch.decode([UInt8](row[1] as Data)).map { StoredReport(publisher: p, $0) }
+                out += try ReportBatch.decode([UInt8](row[1] as Data), publisher: p)
             }
             return out
         }
@@ -460,20 +445,6 @@ public final class ReportStore: Sendable {
         try db.tableExists("report_batches")
             ? Int.fetchOne(db, sql: "SELECT COALESCE(SUM(count), 0) FROM report_batches") ?? 0
             : Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reports") ?? 0
-    }
-}
-
-extension ReportStore.StoredReport {
-    /// As a row of `report_batches` holds it.
-    var entry: ReportBatch.Entry {
-        ReportBatch.Entry(sequence: sequence, type: type.rawValue, item: item, value: value, date: date, periodStart: periodStart,
-                          reportedAt: reportedAt, receivedAt: receivedAt, note: note, reporter: reporter, payload: payload)
-    }
-
-    init(publisher: String, _ e: ReportBatch.Entry) {
-        self.init(publisher: publisher, sequence: e.sequence, type: MessageType(rawValue: e.type) ?? .milestoneProgress, item: e.item,
-                  value: e.value, date: e.date, periodStart: e.periodStart, reportedAt: e.reportedAt, receivedAt: e.receivedAt,
-                  note: e.note, reporter: e.reporter, payload: e.payload)
     }
 }
 

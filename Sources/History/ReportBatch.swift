@@ -1,4 +1,5 @@
 import Plan
+import Wire
 
 /// How the store keeps reports: one row of `report_batches` per publisher per committed
 /// batch, its reports packed in one blob, in the order they arrived. A row per report
@@ -14,11 +15,13 @@ import Plan
 public enum ReportBatch {
     public static let version: UInt8 = 1
 
-    /// One stored report, as the blob holds it (the publisher is the row's).
+    /// One stored report: what the aggregator's ingest path stores
+    /// (`ReportStore.StoredReport` is this type) and what a batch row gives back. The
+    /// publisher is the row's, not written per report.
     public struct Entry: Sendable, Equatable {
+        public var publisher: String
         public var sequence: UInt64
-        /// The wire message type (`milestone_progress` or `indicator_measurement`).
-        public var type: UInt8
+        public var type: MessageType
         public var item: String
         public var value: Double
         /// `as_of` for progress, `period_end` for measurements.
@@ -31,8 +34,9 @@ public enum ReportBatch {
         /// The report's payload as it arrived (a resend is compared with it).
         public var payload: [UInt8]
 
-        public init(sequence: UInt64, type: UInt8, item: String, value: Double, date: PlanDate, periodStart: PlanDate?,
+        public init(publisher: String, sequence: UInt64, type: MessageType, item: String, value: Double, date: PlanDate, periodStart: PlanDate?,
                     reportedAt: Int64, receivedAt: Int64, note: String?, reporter: String?, payload: [UInt8]) {
+            self.publisher = publisher
             self.sequence = sequence
             self.type = type
             self.item = item
@@ -50,51 +54,47 @@ public enum ReportBatch {
     /// Packs reports into one blob, in the order given.
     public static func encode(_ entries: some Sequence<Entry>) -> [UInt8] {
         var w = Writer(capacity: entries.underestimatedCount)
-        for e in entries {
-            w.append(sequence: e.sequence, type: e.type, item: e.item, value: e.value, date: e.date, periodStart: e.periodStart,
-                     reportedAt: e.reportedAt, receivedAt: e.receivedAt, note: e.note, reporter: e.reporter, payload: e.payload)
-        }
+        for e in entries { w.append(e) }
         return w.bytes
     }
 
-    /// Packs reports one by one, from whatever holds their fields (the ingest path's own
-    /// type, without making an ``Entry`` of each).
+    /// Packs reports one by one.
     public struct Writer {
         public private(set) var bytes: [UInt8] = [ReportBatch.version]
 
         public init(capacity: Int) { bytes.reserveCapacity(1 + capacity * 200) }
 
-        public mutating func append(sequence: UInt64, type: UInt8, item: String, value: Double, date: PlanDate, periodStart: PlanDate?,
-                                    reportedAt: Int64, receivedAt: Int64, note: String?, reporter: String?, payload: [UInt8]) {
-            put(sequence, &bytes)
-            bytes.append(type)
-            put(value.bitPattern, &bytes)
-            put(UInt32(bitPattern: Int32(clamping: date.daysSinceEpoch)), &bytes)
-            put(UInt32(bitPattern: periodStart.map { Int32(clamping: $0.daysSinceEpoch) } ?? Int32.min), &bytes)
-            put(UInt64(bitPattern: reportedAt), &bytes)
-            put(UInt64(bitPattern: receivedAt), &bytes)
-            put(text: item, &bytes)
-            put(text: note, &bytes)
-            put(text: reporter, &bytes)
-            put(payload, &bytes)
+        public mutating func append(_ e: Entry) {
+            put(e.sequence, &bytes)
+            bytes.append(e.type.rawValue)
+            put(e.value.bitPattern, &bytes)
+            put(UInt32(bitPattern: Int32(clamping: e.date.daysSinceEpoch)), &bytes)
+            put(UInt32(bitPattern: e.periodStart.map { Int32(clamping: $0.daysSinceEpoch) } ?? Int32.min), &bytes)
+            put(UInt64(bitPattern: e.reportedAt), &bytes)
+            put(UInt64(bitPattern: e.receivedAt), &bytes)
+            put(text: e.item, &bytes)
+            put(text: e.note, &bytes)
+            put(text: e.reporter, &bytes)
+            put(e.payload, &bytes)
         }
     }
 
-    /// The reports of one blob, in order.
+    /// The reports of one blob, in order, as `publisher`'s (the row's).
     ///
     /// - Throws: only ``Malformed``, when the blob is not one this version writes (cut short,
     ///   another version, text that is not UTF-8): the store is damaged.
     ///
     /// - Parameter item: only the reports about this item; the others are stepped over
     ///   without making their strings (an item's history reads every batch).
-    public static func decode(_ blob: [UInt8], item wanted: String? = nil) throws -> [Entry] {
+    public static func decode(_ blob: [UInt8], publisher: String, item wanted: String? = nil) throws -> [Entry] {
         let wantedBytes = wanted.map { Array($0.utf8) }
         return try blob.withUnsafeBytes { (raw: UnsafeRawBufferPointer) throws -> [Entry] in
             var r = Reader(bytes: raw)
             guard try r.byte() == version else { throw Malformed(reason: "version \(raw.first ?? 0), not \(version)") }
             var out: [Entry] = []
             while !r.atEnd {
-                let sequence = try r.u64(), type = try r.byte(), value = Double(bitPattern: try r.u64())
+                let sequence = try r.u64(), typeByte = try r.byte(), value = Double(bitPattern: try r.u64())
+                guard let type = MessageType(rawValue: typeByte) else { throw Malformed(reason: "message type \(typeByte) at report \(sequence)") }
                 let date = PlanDate(daysSinceEpoch: Int(Int32(bitPattern: try r.u32())))
                 let start = Int32(bitPattern: try r.u32())
                 let reportedAt = Int64(bitPattern: try r.u64()), receivedAt = Int64(bitPattern: try r.u64())
@@ -111,7 +111,7 @@ public enum ReportBatch {
                 guard let item = try r.text() else { throw Malformed(reason: "a report without an item") }
                 let note = try r.text(), reporter = try r.text()
                 guard let payload = try r.field() else { throw Malformed(reason: "a report without a payload") }
-                out.append(Entry(sequence: sequence, type: type, item: item, value: value, date: date,
+                out.append(Entry(publisher: publisher, sequence: sequence, type: type, item: item, value: value, date: date,
                                  periodStart: start == Int32.min ? nil : PlanDate(daysSinceEpoch: Int(start)),
                                  reportedAt: reportedAt, receivedAt: receivedAt, note: note, reporter: reporter, payload: payload))
             }

@@ -75,7 +75,7 @@ public final class StoreHistory: Sendable {
             while let row = try rows.next() {
                 let publisher: String = row[1]
                 let entries: [ReportBatch.Entry]
-                do { entries = try ReportBatch.decode([UInt8](row[2] as Data), item: item) } catch {
+                do { entries = try ReportBatch.decode([UInt8](row[2] as Data), publisher: publisher, item: item) } catch {
                     throw badRow("report_batches row \(row[0] as Int64) (\(publisher))", "\(error)")
                 }
                 for e in entries { try body(publisher, e) }
@@ -203,7 +203,7 @@ public final class StoreHistory: Sendable {
         var found: [StoredReport] = []
         try forEachReport(item: item) { publisher, e in
             found.append(StoredReport(publisher: publisher, sequence: e.sequence,
-                                      kind: e.type == MessageType.indicatorMeasurement.rawValue ? "indicator_measurement" : "milestone_progress",
+                                      kind: e.type == .indicatorMeasurement ? "indicator_measurement" : "milestone_progress",
                                       value: e.value, date: e.date, periodStart: e.periodStart,
                                       reportedAt: e.reportedAt, receivedAt: e.receivedAt, note: e.note, reporter: e.reporter))
         }

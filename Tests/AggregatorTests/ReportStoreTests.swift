@@ -164,7 +164,7 @@ struct ReportStoreTests {
         let key = { (r: ReportStore.StoredReport) in "\(r.receivedAt) \(r.publisher) \(r.sequence)" }
         #expect(packed.map(key) == all.sorted { ($0.receivedAt, $0.publisher, $0.sequence) < ($1.receivedAt, $1.publisher, $1.sequence) }.map(key))
         for (a, b) in zip(packed, all.sorted { ($0.receivedAt, $0.publisher, $0.sequence) < ($1.receivedAt, $1.publisher, $1.sequence) }) {
-            #expect(a.entry == b.entry && a.publisher == b.publisher)
+            #expect(a == b)
         }
         #expect(try store.earlier(publisher: "work", sequence: 1_100)?.payload == [UInt8(1_100 & 0xff)])
     }
@@ -191,20 +191,20 @@ struct ReportStoreTests {
     @Test("a batch blob round-trips every field, and one cut short or of another version is refused with the reason")
     func batchBlob() throws {
         let entries = [
-            ReportBatch.Entry(sequence: 1, type: 1, item: "wijk-één", value: -0.25, date: PlanDate(iso: "1969-12-31")!, periodStart: nil,
+            ReportBatch.Entry(publisher: "work", sequence: 1, type: .milestoneProgress, item: "wijk-één", value: -0.25, date: PlanDate(iso: "1969-12-31")!, periodStart: nil,
                               reportedAt: -5, receivedAt: 7, note: nil, reporter: "", payload: []),
-            ReportBatch.Entry(sequence: .max, type: 2, item: "x", value: .greatestFiniteMagnitude, date: PlanDate(iso: "2099-12-31")!,
+            ReportBatch.Entry(publisher: "work", sequence: .max, type: .indicatorMeasurement, item: "x", value: .greatestFiniteMagnitude, date: PlanDate(iso: "2099-12-31")!,
                               periodStart: PlanDate(iso: "2099-01-01"), reportedAt: .max, receivedAt: .min, note: "n", reporter: nil, payload: [0, 255]),
         ]
         let blob = ReportBatch.encode(entries)
-        #expect(try ReportBatch.decode(blob) == entries)
-        #expect(try ReportBatch.decode(blob, item: "x") == [entries[1]])
-        #expect(try ReportBatch.decode(blob, item: "wijk-één") == [entries[0]])
-        #expect(try ReportBatch.decode(blob, item: "y").isEmpty)
-        #expect(try ReportBatch.decode([ReportBatch.version]).isEmpty)
-        #expect(throws: ReportBatch.Malformed.self) { try ReportBatch.decode(Array(blob.dropLast())) }
-        #expect(throws: ReportBatch.Malformed.self) { try ReportBatch.decode([99] + blob.dropFirst()) }
-        #expect(throws: ReportBatch.Malformed.self) { try ReportBatch.decode([]) }
+        #expect(try ReportBatch.decode(blob, publisher: "work") == entries)
+        #expect(try ReportBatch.decode(blob, publisher: "work", item: "x") == [entries[1]])
+        #expect(try ReportBatch.decode(blob, publisher: "work", item: "wijk-één") == [entries[0]])
+        #expect(try ReportBatch.decode(blob, publisher: "work", item: "y").isEmpty)
+        #expect(try ReportBatch.decode([ReportBatch.version], publisher: "work").isEmpty)
+        #expect(throws: ReportBatch.Malformed.self) { try ReportBatch.decode(Array(blob.dropLast()), publisher: "work") }
+        #expect(throws: ReportBatch.Malformed.self) { try ReportBatch.decode([99] + blob.dropFirst(), publisher: "work") }
+        #expect(throws: ReportBatch.Malformed.self) { try ReportBatch.decode([], publisher: "work") }
     }
 
     @Test("an engine rebuilt from the store has the live engine's states, forecasts included")
