@@ -43,8 +43,8 @@ struct All: AsyncParsableCommand {
     @Option(help: "Round trips per latency run, the first tenth warm-up (default 50,000; 10,000 with --quick).")
     var rttCount: Int?
 
-    @Option(help: "Tries per wrapper case within a run, C and Swift interleaved; the best is kept.")
-    var repeats: Int = 1
+    @Option(help: "Tries per wrapper case and per HTTP on/off ingest within a run, both sides interleaved; the best is kept (default 3; 1 with --quick).")
+    var repeats: Int?
 
     @Option(help: "Reports per publisher in the ingest runs, four publishers (default 250,000; 25,000 with --quick).")
     var ingestReports: Int?
@@ -156,7 +156,7 @@ struct Settings {
         runs = o.runs ?? (q ? 1 : 3)
         count = o.count ?? (q ? 200_000 : 1_000_000)
         rttCount = o.rttCount ?? (q ? 10_000 : 50_000)
-        repeats = o.repeats
+        repeats = o.repeats ?? (q ? 1 : 3)
         ingestReports = o.ingestReports ?? (q ? 25_000 : 250_000)
         ingestLargeReports = o.ingestLargeReports ?? (q ? 25_000 : 100_000)
         httpReports = max(q ? 5_000 : 10_000, ingestReports)
