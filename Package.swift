@@ -60,6 +60,8 @@ let package = Package(
             dependencies: [
                 "BuiltInPlans",
                 .product(name: "Yams", package: "Yams"),
+                // SHA-256 of the plan file, the compiled plan cache's key.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The wire protocol of docs/protocol.md: envelope, fields, messages, strict codec.
@@ -251,7 +253,8 @@ let package = Package(
         ),
         .testTarget(
             name: "AggregatorTests",
-            dependencies: ["Aggregator", "StreamProtocol", "History", "Status", "Plan", "Wire", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Aggregator", "StreamProtocol", "History", "Status", "Plan", "Wire", "ZeroMQ", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(
             name: "StatusTests",

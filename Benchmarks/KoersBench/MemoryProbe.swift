@@ -4,38 +4,71 @@ import Plan
 import Status
 import Aggregator
 import StreamProtocol
+import Wire
 
 /// `koers-bench memory PLAN`: resident memory after each step of building the
 /// aggregator's state for a plan, in one process (a diagnostic for `rss_mb_100k`).
 struct MemoryProbe: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "memory", abstract: "Resident memory after each start-up step for a plan.")
+    static let configuration = CommandConfiguration(
+        commandName: "memory", abstract: "Resident memory and seconds after each start-up step for a plan.",
+        discussion: """
+            With --store, the steps are those of a restart on that aggregator store (read, not written): \
+            the items' observations, the engine built from them, the open alerts decoded and restored, and \
+            every item run through the alert rules once, as the aggregator does at start.
+            """)
 
     @Argument var plan: String
+    @Option(help: "An aggregator store (DATA/aggregator/koers.sqlite) to rebuild the state from, as a restart does.")
+    var store: String?
+    @Option(help: "A compiled plan cache directory: the plan is read through it (written on a miss).")
+    var cache: String?
 
     func run() throws {
-        func rss() -> Int {
+        var last = ContinuousClock.now
+        func step(_ name: String, _ extra: String = "") {
             ProcessMemory.releaseFreed()
-            return ProcessMemory.residentMegabytes()
+            let now = ContinuousClock.now
+            print("  \(name)".padding(toLength: 16, withPad: " ", startingAt: 0), ProcessMemory.residentMegabytes(), "MB",
+                  fmt((now - last).seconds, 3), "s", extra)
+            last = ContinuousClock.now
         }
         print("value sizes in bytes: \(layoutSizes())")
-        print("resident MB after each step (freed memory returned first)")
-        print("  start", rss())
-        let p = try PlanLoader.load(path: plan)
-        print("  plan", rss())
+        print("resident MB and seconds after each step (freed memory returned first)")
+        step("start")
+        let p: Plan
+        if let cache {
+            let loaded = try PlanCache(directory: cache).load(path: plan)
+            p = loaded.plan
+            step("plan", "\(loaded.outcome)")
+        } else {
+            p = try PlanLoader.load(path: plan)
+            step("plan")
+        }
         let index = PlanIndex(p)
-        print("  index", rss())
+        step("index")
         let catalog = PlanCatalog(index: index)
-        print("  catalog", rss())
-        var engine = StatusEngine(index: index, today: PlanDate(iso: "2026-11-29")!)
-        print("  engine", rss())
+        step("catalog")
+        let db = try store.map { try ReportStore(path: $0) }
+        if db != nil { step("store open") }
+        let observations = try db?.itemObservations() ?? [:]
+        if db != nil { step("observations", "\(observations.count) items") }
+        let today = store == nil ? PlanDate(iso: "2026-11-29")! : PlanDate(epochMilliseconds: SystemClock().now())
+        var engine = StatusEngine(index: index, today: today, observations: observations)
+        step("engine")
         var alerts = AlertEngine(index: index)
-        print("  alert engine", rss())
-        let all = engine.states.values.sorted { $0.item < $1.item }.map { StatusEngine.Change(item: $0.item, from: nil, to: $0) }
-        print("  changes", rss())
+        step("alert engine")
+        if let db {
+            let open = try db.openAlerts()
+            step("open alerts", "\(open.count) decoded")
+            alerts.restore(open)
+            step("alert restore")
+        }
+        let all = engine.allStatuses.sorted { $0.item < $1.item }.map { StatusEngine.Change(item: $0.item, from: nil, to: $0) }
+        step("changes")
         let t = alerts.itemsChanged(all, engine: engine) + alerts.daily(engine: engine)
-        print("  alerts", rss(), "(\(t.count) transitions, \(alerts.openCount) open)")
-        _ = engine.advance(to: PlanDate(iso: "2026-11-30")!, nowMs: 0)
-        withExtendedLifetime((p, catalog, engine, alerts, t)) {}
+        step("alerts", "(\(t.count) transitions, \(alerts.openCount) open)")
+        _ = engine.advance(to: engine.today.adding(days: 1), nowMs: 0)
+        withExtendedLifetime((p, catalog, engine, alerts, t, db)) {}
     }
 }
 func layoutSizes() -> String {

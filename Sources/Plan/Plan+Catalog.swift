@@ -42,9 +42,10 @@ public struct PlanCatalog: Sendable {
         let plan = index.plan
         self.items = Items(index: index)
         self.themes = Set(plan.themes.map(\.id))
-        self.window = DateRange(start: plan.earliestDate, end: plan.programme.horizon.end)
-        let firstYear = index.indicators.map(\.indicator.baselineYear).min() ?? plan.earliestDate.year
-        let yearStart = PlanDate(year: min(firstYear, plan.earliestDate.year), month: 1, day: 1) ?? plan.earliestDate
+        let earliest = plan.earliestDate
+        self.window = DateRange(start: earliest, end: plan.programme.horizon.end)
+        let firstYear = index.indicators.map(\.indicator.baselineYear).min() ?? earliest.year
+        let yearStart = PlanDate(year: min(firstYear, earliest.year), month: 1, day: 1) ?? earliest
         self.indicatorWindow = DateRange(start: yearStart, end: plan.programme.horizon.end)
     }
 

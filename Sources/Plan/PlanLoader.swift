@@ -464,16 +464,26 @@ extension PlanLoader {
     /// Loads the plan at `path`, or the built-in NPHLN plan when `path` is nil.
     public static func loadDefault(path: String?) throws(PlanError) -> Plan {
         if let path { return try load(path: path) }
-        guard let builtIn = BuiltInPlans.nphlnPath else {
-            throw PlanError(diagnostics: [PlanDiagnostic(file: "<built-in>", line: 1, column: 1, path: "",
-                                                         message: "the built-in plan is missing from this Koers build",
-                                                         fix: "pass a plan file, or rebuild Koers")])
-        }
+        let builtIn = try source(path: nil).file
         let text: String
         do { text = try String(contentsOfFile: builtIn, encoding: .utf8) } catch {
             throw PlanError(diagnostics: [PlanDiagnostic(file: builtIn, line: 1, column: 1, path: "",
                                                          message: "cannot read the built-in plan: \(error.localizedDescription)")])
         }
-        return try load(yaml: text, file: "plans/nphln.yaml (built-in)")
+        return try load(yaml: text, file: builtInLabel)
+    }
+
+    /// How diagnostics name the built-in plan.
+    static let builtInLabel = "plans/nphln.yaml (built-in)"
+
+    /// The file to read for `path` (the built-in plan's when nil) and how diagnostics name it.
+    static func source(path: String?) throws(PlanError) -> (file: String, label: String) {
+        if let path { return (path, path) }
+        guard let builtIn = BuiltInPlans.nphlnPath else {
+            throw PlanError(diagnostics: [PlanDiagnostic(file: "<built-in>", line: 1, column: 1, path: "",
+                                                         message: "the built-in plan is missing from this Koers build",
+                                                         fix: "pass a plan file, or rebuild Koers")])
+        }
+        return (builtIn, builtInLabel)
     }
 }

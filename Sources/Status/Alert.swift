@@ -53,6 +53,15 @@ public struct Alert: Sendable, Codable, Hashable {
     /// date it stopped holding). The evidence then is the evidence at resolution too,
     /// not the evidence from when it fired.
     public var resolvedBy: Resolution? = nil
+
+    /// An alert with every member given (the store's reader of open alerts builds them so).
+    public init(key: String, rule: String, subject: String, theme: String?, severity: Severity, state: AlertState, since: PlanDate,
+                acknowledgement: Acknowledgement?, evidence: Evidence, owner: String?, areas: [String], ruleVersion: Int,
+                resolvedBy: Resolution? = nil) {
+        self.key = key; self.rule = rule; self.subject = subject; self.theme = theme; self.severity = severity; self.state = state
+        self.since = since; self.acknowledgement = acknowledgement; self.evidence = evidence; self.owner = owner; self.areas = areas
+        self.ruleVersion = ruleVersion; self.resolvedBy = resolvedBy
+    }
 }
 
 /// What resolved an alert.

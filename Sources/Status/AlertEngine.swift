@@ -21,6 +21,10 @@ public struct AlertEngine: Sendable {
     var slots: [Alert?] = []
     var slotOf: [String: Int32] = [:]
     var freeSlots: [Int32] = []
+    /// Per item position, which of ``itemRules`` have an open alert for it (bit i for rule
+    /// i): reconciling an item looks up just those keys, not a key per rule (a restart
+    /// with 100,000 items made half a million keys to find nothing).
+    var openItemRules: [UInt8]
     /// Open alerts that the passage of time can move: pending ones, acknowledgements
     /// with an end date, flapping ones. The daily pass looks at these only.
     var timed: Set<String> = []
@@ -46,6 +50,7 @@ public struct AlertEngine: Sendable {
     public init(index: PlanIndex) {
         self.plan = index.plan
         self.index = index
+        openItemRules = [UInt8](repeating: 0, count: index.count)
         var sec: [String: (String, String)] = [:]
         for m in index.milestones { if let f = m.milestone.secures { sec[f] = (m.milestone.id, m.theme) } }
         securing = sec
@@ -94,10 +99,15 @@ public struct AlertEngine: Sendable {
     ///   - evidence: the evidence now; an alert that resolves carries it, not the
     ///     evidence from when it fired.
     ///   - resolution: what resolves the alerts whose condition no longer holds.
-    mutating func reconcile(subject: String, rules: [String], theme: String?, condition: (rule: String, severity: Severity)?, evidence: Evidence,
-                            resolution: Resolution? = nil, today: PlanDate, into out: inout [AlertTransition]) {
+    ///   - position: the subject's item position, when it is an item (`rules` are then ``itemRules``).
+    mutating func reconcile(subject: String, position: Int? = nil, rules: [String], theme: String?, condition: (rule: String, severity: Severity)?,
+                            evidence: Evidence, resolution: Resolution? = nil, today: PlanDate, into out: inout [AlertTransition]) {
         // Alerts of this subject under another rule resolve.
-        for rule in rules where rule != condition?.rule && !slotOf.isEmpty {
+        var open = position.map { openItemRules[$0] } ?? UInt8(truncatingIfNeeded: (1 << rules.count) - 1)
+        while open != 0 && !slotOf.isEmpty {
+            let rule = rules[open.trailingZeroBitCount]
+            open &= open - 1
+            guard rule != condition?.rule else { continue }
             let key = "\(rule):\(subject)"
             if slotOf[key] != nil {
                 let r = resolution ?? Self.resolution(evidence, today: today)
@@ -207,7 +217,7 @@ public struct AlertEngine: Sendable {
     /// theme was silent is promoted if its time came meanwhile.
     mutating func evaluate(_ status: ItemStatus, at p: Int, theme: String, engine: StatusEngine, into out: inout [AlertTransition]) {
         let condition = rule(for: status, isIndicator: index.indicator(at: p) != nil, themeSilent: false)
-        reconcile(subject: status.item, rules: Self.itemRules, theme: theme, condition: condition,
+        reconcile(subject: status.item, position: p, rules: Self.itemRules, theme: theme, condition: condition,
                   evidence: status.evidence, today: engine.today, into: &out)
         if let condition { promote("\(condition.rule):\(status.item)", today: engine.today, into: &out) }
     }
@@ -285,6 +295,7 @@ public struct AlertEngine: Sendable {
             if let slot = slotOf.removeValue(forKey: key) {
                 slots[Int(slot)] = nil
                 freeSlots.append(slot)
+                markItemRule(key, open: false)
             }
             return
         }
@@ -293,15 +304,25 @@ public struct AlertEngine: Sendable {
         } else if let slot = freeSlots.popLast() {
             slots[Int(slot)] = alert
             slotOf[key] = slot
+            markItemRule(key, open: true)
         } else {
             slotOf[key] = Int32(slots.count)
             slots.append(alert)
+            markItemRule(key, open: true)
         }
         switch alert.state {
         case .pending, .flapping: timed.insert(key)
         case .acknowledged where alert.acknowledgement?.until != nil: timed.insert(key)
         default: break
         }
+    }
+
+    /// Keeps ``openItemRules`` in step with the keys in ``slotOf``: a key `RULE:ITEM` of an
+    /// item rule sets or clears its bit (other keys, of themes and funding lines, have none).
+    mutating func markItemRule(_ key: String, open: Bool) {
+        guard let colon = key.firstIndex(of: ":"), let r = Self.itemRules.firstIndex(of: String(key[..<colon])),
+              let p = index.position(of: String(key[key.index(after: colon)...])) else { return }
+        if open { openItemRules[p] |= 1 << r } else { openItemRules[p] &= ~(1 << r) }
     }
 
     /// An operator acknowledges a firing alert.

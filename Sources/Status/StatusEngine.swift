@@ -86,9 +86,16 @@ public struct StatusEngine: Sendable {
         for (i, theme, goal) in plan.interventions { themes["intervention:\(i.id)"] = theme; themes["goal:\(goal)"] = theme }
         for p in index.indicators { themes["goal:\(p.goal)"] = p.theme }
         nodeThemes = themes
-        // Every item starts evaluated, in dependency order.
-        for p in Self.dependencyOrder(index) { _ = reevaluate(p) }
-        for p in index.milestones.count..<n { _ = reevaluate(p) }
+        // Every item starts evaluated, in dependency order; then each roll-up node is
+        // counted and rolled up once (not once per item under it, as ``reevaluate(_:)``
+        // does for a change: 100,000 items with five nodes each made that a tenth of a restart).
+        for p in Self.dependencyOrder(index) { statusByPosition[p] = evaluate(p) }
+        for p in index.milestones.count..<n { statusByPosition[p] = evaluate(p) }
+        for p in 0..<n {
+            guard let state = statusByPosition[p]?.state else { continue }
+            for node in nodes(of: p) { counts[node, default: [:]][state, default: 0] += 1 }
+        }
+        for (node, c) in counts { rolledUp[node] = Self.rollUp(c) }
     }
 
     static func dependencyOrder(_ index: PlanIndex) -> [Int] {
@@ -228,6 +235,23 @@ public struct StatusEngine: Sendable {
 
     mutating func reevaluate(_ p: Int) -> Change? {
         let before = statusByPosition[p]
+        let status = evaluate(p)
+        statusByPosition[p] = status
+        guard before?.state != status.state else { return nil }
+        for node in nodes(of: p) {
+            if let b = before?.state { counts[node, default: [:]][b, default: 0] -= 1 }
+            counts[node, default: [:]][status.state, default: 0] += 1
+            let old = rolledUp[node]
+            let new = Self.rollUp(counts[node]!)
+            rolledUp[node] = new
+            if old != new { nodeChanges[node] = (nodeChanges[node]?.from ?? old, new) }
+        }
+        return Change(item: status.item, from: before?.state, to: status)
+    }
+
+    /// The item's status now, its next scheduled re-evaluation set (the status is not stored).
+    mutating func evaluate(_ p: Int) -> ItemStatus {
+        let before = statusByPosition[p]
         let isSilent = silent.contains(index.theme(at: p))
         let status: ItemStatus
         if let placed = index.milestone(at: p) {
@@ -245,24 +269,14 @@ public struct StatusEngine: Sendable {
                 .adding(days: Int(Double(x.cadence.approximateDays) * model.indicatorStaleFactor) + 1)
             reschedule(p, staleDay > today ? staleDay : nil)
         }
-        statusByPosition[p] = status
-        guard before?.state != status.state else { return nil }
-        for node in nodes(of: p) {
-            if let b = before?.state { counts[node, default: [:]][b, default: 0] -= 1 }
-            counts[node, default: [:]][status.state, default: 0] += 1
-            let old = rolledUp[node]
-            let new = Self.rollUp(counts[node]!)
-            rolledUp[node] = new
-            if old != new { nodeChanges[node] = (nodeChanges[node]?.from ?? old, new) }
-        }
-        return Change(item: status.item, from: before?.state, to: status)
+        return status
     }
 
-    /// The most severe state present; done only when everything is.
+    /// The most severe state present; done only when everything is (or nothing is counted).
     public static func rollUp(_ c: [ItemState: Int]) -> ItemState {
-        let present = c.filter { $0.value > 0 }.map(\.key)
-        if present.allSatisfy({ $0 == .done }) { return .done }
-        return present.filter { $0 != .done }.max() ?? .done
+        var worst: ItemState?
+        for (state, n) in c where n > 0 && state != .done && worst.map({ state > $0 }) ?? true { worst = state }
+        return worst ?? .done
     }
 
     /// Counts under a roll-up node, for "3 of 6 on track" and the why.

@@ -73,7 +73,11 @@ struct AggregatorCommand: AsyncParsableCommand {
             let logger = bootstrapLogging(log)
             if let file = configFile.config { logger.info("configuration read", metadata: ["file": "\(file)"]) }
             ProcessMemory.limitArenas(2)
-            let plan = try common.loadPlan()
+            let plan: Plan
+            do { plan = try AggregatorRuntime.loadPlan(path: common.plan, data: common.data, logger: logger) } catch {
+                printError(error.description)
+                throw ExitCode(1)
+            }
             ProcessMemory.releaseFreed()
             logger.debug("plan loaded", metadata: ["rss_mb": "\(ProcessMemory.residentMegabytes())"])
             var config = AggregatorConfiguration(storePath: "\(common.data)/aggregator/koers.sqlite", plan: plan)
