@@ -42,6 +42,19 @@ public struct PlanCache: Sendable {
         "\(directory)/\(hash.map { String(format: "%02x", $0) }.joined()).plan"
     }
 
+    /// Whether the cache holds a file for the plan at `path`'s current bytes, of this
+    /// format version (not whether it is undamaged: ``load(path:)`` checks that). Nil
+    /// when the file cannot be read.
+    public func holds(path: String) -> Bool? {
+        guard let bytes = FileManager.default.contents(atPath: path) else { return nil }
+        let file = file(for: Self.sha256(bytes))
+        guard let handle = FileHandle(forReadingAtPath: file) else { return false }
+        defer { try? handle.close() }
+        guard let head = try? handle.read(upToCount: 12), head.count == 12 else { return false }
+        let version = head.suffix(4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }  // little-endian
+        return Array(head.prefix(8)) == Self.magic && version == Self.formatVersion
+    }
+
     /// SHA-256 of bytes.
     static func sha256<D: DataProtocol>(_ bytes: D) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
 }

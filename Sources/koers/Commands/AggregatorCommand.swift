@@ -21,6 +21,11 @@ struct AggregatorCommand: AsyncParsableCommand {
         subcommands: [Run.self, Refusals.self, Backup.self, Restore.self])
 
     struct Run: AsyncParsableCommand {
+        /// This program, to run a part of the work in a child process.
+        static var ownExecutable: String {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        }
+
         static let configuration = CommandConfiguration(
             abstract: "Run the aggregator until stopped (SIGTERM/SIGINT): ingest with CURVE and ZAP, store before acknowledging.",
             discussion: """
@@ -74,6 +79,7 @@ struct AggregatorCommand: AsyncParsableCommand {
             if let file = configFile.config { logger.info("configuration read", metadata: ["file": "\(file)"]) }
             ProcessMemory.limitArenas(2)
             let plan: Plan
+            AggregatorRuntime.compileApart(path: common.plan, data: common.data, executable: Self.ownExecutable, logger: logger)
             do { plan = try AggregatorRuntime.loadPlan(path: common.plan, data: common.data, logger: logger) } catch {
                 printError(error.description)
                 throw ExitCode(1)

@@ -1,5 +1,7 @@
+import Aggregator
 import ArgumentParser
 import Foundation
+import Logging
 import Plan
 
 /// `koers plan`: check and inspect the Toekomstplan.
@@ -7,7 +9,7 @@ struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Check and inspect a plan file (the built-in NPHLN plan when none is given).",
-        subcommands: [Check.self, History.self])
+        subcommands: [Check.self, Compile.self, History.self])
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -42,6 +44,33 @@ struct PlanCommand: ParsableCommand {
             }
             print("\(name): valid")
             print(plan.summary)
+        }
+    }
+
+    struct Compile: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a plan file and write its compiled cache into an aggregator's data directory.",
+            discussion: """
+                What `koers aggregator run` does itself on its first start with a plan file \
+                (`DATA/aggregator/plan-cache/`, docs/plan-format.md): done beforehand, no start \
+                parses the YAML. The aggregator runs this in a child process for a large plan it \
+                finds uncached, so that the parse's memory is never its own. Exits 1, with every \
+                problem, when the plan is not valid.
+                """)
+
+        @Argument(help: "The plan file (YAML).")
+        var file: String
+
+        @Option(name: .long, help: "The aggregator's data directory.")
+        var data: String = "data"
+
+        func run() throws {
+            let logger = Logger(label: "koers.plan")
+            do { _ = try AggregatorRuntime.loadPlan(path: file, data: data, logger: logger) } catch {
+                printError(error.description)
+                throw ExitCode(1)
+            }
+            print("\(file): valid; compiled into \(AggregatorRuntime.planCacheDirectory(data: data))")
         }
     }
 
