@@ -34,6 +34,8 @@ harness() {  # NAME SOURCE MODULE... ; "ALL" links every module built here
     echo "built $SCRATCH/fuzz-$name"
 }
 
-harness wire Fuzz/WireFuzz.swift Wire Plan BuiltInPlans Yams CYaml
-harness plan Fuzz/PlanFuzz.swift Plan BuiltInPlans Yams CYaml
+# Plan hashes plan files for its compiled cache with swift-crypto (SHA-256).
+CRYPTO=(Crypto CryptoBoringWrapper CCryptoBoringSSL CCryptoBoringSSLShims)
+harness wire Fuzz/WireFuzz.swift Wire Plan BuiltInPlans Yams CYaml "${CRYPTO[@]}"
+harness plan Fuzz/PlanFuzz.swift Plan BuiltInPlans Yams CYaml "${CRYPTO[@]}"
 harness csv Fuzz/CSVFuzz.swift ALL
