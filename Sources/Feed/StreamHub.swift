@@ -14,8 +14,9 @@ public final class StreamHub: Sendable {
         var subscribers: [Int: (continuation: AsyncStream<FeedDocument>.Continuation, flag: OverflowFlag?)] = [:]
         var batchSubscribers: [Int: AsyncStream<[FeedDocument]>.Continuation] = [:]
         var last: UInt64
-        /// The latest documents, oldest first: between `recentCapacity` and twice that
-        /// many once full (trimmed in one go, so a publish costs an append).
+        /// The latest documents, oldest first: between `recentCapacity` and a quarter
+        /// more once full (trimmed in one go, so a publish costs an append and a share
+        /// of one move).
         var recent: [FeedDocument] = []
     }
 
@@ -25,8 +26,11 @@ public final class StreamHub: Sendable {
 
     /// - Parameter lastSequence: the stream's last sequence when the hub starts.
     /// - Parameter recentCapacity: how many of the latest documents are kept for
-    ///   ``recent(after:)`` (a few seconds of a burst; the notifiers read them).
-    public init(lastSequence: UInt64 = 0, recentCapacity: Int = 8_192) {
+    ///   ``recent(after:)``: the notifiers read them every 100 ms, and 4,096 is more than
+    ///   a second of the built-in plan's stream at full ingest; each costs its JSON and
+    ///   its value in memory (with 100,000 milestones the window was 16,384 documents, a
+    ///   noticeable share of `rss_mb_100k`).
+    public init(lastSequence: UInt64 = 0, recentCapacity: Int = 4_096) {
         state = Mutex(State(last: lastSequence))
         self.recentCapacity = max(1, recentCapacity)
     }
@@ -87,7 +91,7 @@ public final class StreamHub: Sendable {
         let behind = state.withLock { s in
             var behind: [AsyncStream<FeedDocument>.Continuation] = []
             s.recent += all
-            if s.recent.count >= 2 * recentCapacity { s.recent.removeFirst(s.recent.count - recentCapacity) }
+            if s.recent.count >= recentCapacity + max(1, recentCapacity / 4) { s.recent.removeFirst(s.recent.count - recentCapacity) }
             for c in s.batchSubscribers.values { c.yield(all) }
             for d in all {
                 s.last = d.sequence
