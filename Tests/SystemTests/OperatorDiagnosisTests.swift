@@ -39,7 +39,20 @@ struct OperatorDiagnosisTests {
     func runningAggregator(_ ws: Workspace, trusted: CurveKeyPair) throws -> Child {
         let aggregator = try ws.aggregator()
         let c = try client(ws, keys: trusted)
-        try eventually("the aggregator answering", within: 90) { (try? c.snapshot(timeout: .seconds(1))) != nil }
+        // An aggregator that exited (a port another process took first) is said at once,
+        // with its log, rather than as 90 s without an answer (seen once in a loaded CI run).
+        var exited = false
+        do {
+            try eventually("the aggregator answering", within: 90) {
+                exited = !aggregator.process.isRunning
+                return exited || (try? c.snapshot(timeout: .seconds(1))) != nil
+            }
+        } catch {}
+        if exited || !aggregator.process.isRunning || (try? c.snapshot(timeout: .seconds(5))) == nil {
+            let log = (try? String(contentsOfFile: ws.dir + "/aggregator.log", encoding: .utf8)) ?? ""
+            let state = aggregator.process.isRunning ? "still running" : "exited with \(aggregator.process.terminationStatus)"
+            throw TestFailure("the aggregator did not answer a trusted operator (\(state)); its log ends: \(log.suffix(3_000))")
+        }
         return aggregator
     }
 
