@@ -122,7 +122,7 @@ public final class ReportStore: Sendable {
                     latest_value REAL NOT NULL, latest_date TEXT NOT NULL, latest_publisher TEXT NOT NULL
                 ) WITHOUT ROWID;
                 """)
-            try db.execute(sql: "INSERT INTO items " + StoreHistory.itemObservationsQuery(filtered: false))
+            try db.execute(sql: "INSERT INTO items " + Self.itemObservationsOfReportRows)
         }
         migrator.registerMigration("v4-no-item-index") { db in
             // Only a replay looked reports up by item, and it sorts them anyway; the index
@@ -156,6 +156,23 @@ public final class ReportStore: Sendable {
         }
         return migrator
     }
+
+    /// For `v3-items`: per item, the first and the latest observation by the status
+    /// engine's rule (the latest has the latest date, and of those the last received; the
+    /// first the earliest date, and of those the first received), over the `reports`
+    /// table of a row per report that stores had until `v7-report-batches`. One publisher
+    /// owns an item and numbers its reports in sending order, so (received_at, seq) is
+    /// the order of arrival.
+    static let itemObservationsOfReportRows = """
+        WITH r AS (
+            SELECT item, value, date, publisher,
+                   ROW_NUMBER() OVER (PARTITION BY item ORDER BY date ASC, received_at ASC, publisher ASC, seq ASC) AS f,
+                   ROW_NUMBER() OVER (PARTITION BY item ORDER BY date DESC, received_at DESC, publisher DESC, seq DESC) AS l
+            FROM reports
+        )
+        SELECT a.item, a.value, a.date, a.publisher, b.value, b.date, b.publisher
+        FROM r a JOIN r b ON a.item = b.item AND a.f = 1 AND b.l = 1
+        """
 
     /// `v7-report-batches`: the reports move from a row each into a row per publisher and
     /// batch (`History.ReportBatch`): the stored runs of one publisher's reports received

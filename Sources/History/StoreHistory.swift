@@ -30,26 +30,6 @@ public final class StoreHistory: Sendable {
         db = try DatabaseQueue(path: path, configuration: config)
     }
 
-    /// Per item, the first and the latest observation by the status engine's rule: the
-    /// latest has the latest date, and of those the last received; the first has the
-    /// earliest date, and of those the first received. One publisher owns an item and
-    /// numbers its reports in the order it sends them, so (received_at, seq) is the order
-    /// of arrival. With `filtered`, only reports about dates up to the bound parameter.
-    /// Over the `reports` table of a store before `v7-report-batches` (the `v3-items`
-    /// migration fills the items table with it).
-    public static func itemObservationsQuery(filtered: Bool) -> String {
-        """
-        WITH r AS (
-            SELECT item, value, date, publisher,
-                   ROW_NUMBER() OVER (PARTITION BY item ORDER BY date ASC, received_at ASC, publisher ASC, seq ASC) AS f,
-                   ROW_NUMBER() OVER (PARTITION BY item ORDER BY date DESC, received_at DESC, publisher DESC, seq DESC) AS l
-            FROM reports \(filtered ? "WHERE date <= ?" : "")
-        )
-        SELECT a.item, a.value, a.date, a.publisher, b.value, b.date, b.publisher
-        FROM r a JOIN r b ON a.item = b.item AND a.f = 1 AND b.l = 1
-        """
-    }
-
     /// Per item, the first and latest observation among the reports about dates up to
     /// `asOf`, by the status engine's rule (the earliest date and of those the first
     /// received; the latest date and of those the last received). Like a replay this
