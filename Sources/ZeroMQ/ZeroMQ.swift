@@ -1,4 +1,5 @@
 import CZeroMQ
+import Synchronization
 
 /// Facts about the libzmq this process is linked to.
 public enum ZeroMQ {
@@ -20,17 +21,27 @@ public enum ZeroMQ {
         zmq_has(capability) == 1
     }
 
-    /// A TCP port on 127.0.0.1 that is free now (bound to `*` and let go), for tests,
-    /// benchmarks and the demo, which need fixed endpoints across process restarts.
-    /// Another process may take it before it is used; loopback only.
+    /// A TCP port on 127.0.0.1 that is free now, for tests, benchmarks and the demo,
+    /// which need fixed endpoints across process restarts; loopback only.
+    ///
+    /// Chosen below the kernel's ephemeral range (`ip_local_port_range`, 32768–60999 on
+    /// Debian), and never the same twice in one process: a port that `bind(*)` handed
+    /// out and let go could be handed out again to the next caller, or taken as the
+    /// local end of any outgoing connection, before the process meant to listen on it
+    /// had bound it — with a hundred ports per test run that happened (an aggregator
+    /// that could not bind, and the test talking to another test's server). Another
+    /// program may still take it before it is used.
     public static func unusedLoopbackPort() throws(ZMQError) -> Int {
-        let context = try Context()
-        defer { context.terminate() }
-        let s = try context.socket(.pull)
-        defer { s.close() }
-        let endpoint = try s.bind("tcp://127.0.0.1:*")
-        return Int(endpoint.split(separator: ":").last!)!
+        for _ in 0..<1_000 {
+            let port = Int.random(in: 20_000..<32_768)
+            guard handedOut.withLock({ $0.insert(port).inserted }) else { continue }
+            if isLoopbackPortFree(port) { return port }
+        }
+        throw ZMQError(code: .addressInUse, operation: "bind", message: "no free loopback port found in 20000-32767 after 1,000 tries")
     }
+
+    /// The ports ``unusedLoopbackPort()`` has handed out in this process.
+    private static let handedOut = Mutex<Set<Int>>([])
 
     /// Whether a loopback TCP port can be bound now.
     public static func isLoopbackPortFree(_ port: Int) -> Bool {
