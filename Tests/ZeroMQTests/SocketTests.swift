@@ -283,6 +283,28 @@ struct SocketTests {
         await monitor.close()
     }
 
+    @Test("a poller's timeout under a millisecond is rounded up, never down to a spin")
+    func pollerRoundsUp() throws {
+        #expect(Poller.milliseconds(roundingUp: .zero) == 0)
+        #expect(Poller.milliseconds(roundingUp: .microseconds(-300)) == 0)
+        #expect(Poller.milliseconds(roundingUp: .nanoseconds(1)) == 1)
+        #expect(Poller.milliseconds(roundingUp: .microseconds(700)) == 1)
+        #expect(Poller.milliseconds(roundingUp: .milliseconds(3)) == 3)
+        #expect(Poller.milliseconds(roundingUp: .microseconds(3_001)) == 4)
+        #expect(Poller.milliseconds(roundingUp: .seconds(2) + .microseconds(500)) == 2_001)
+        // And the poll itself waits: nothing arrives, so it returns at its timeout, not before.
+        let context = try Context()
+        defer { context.terminate() }
+        let pull = try context.socket(.pull)
+        defer { pull.close() }
+        try pull.bind("inproc://poll-round-\(UUID().uuidString)")
+        var poller = Poller()
+        poller.add(pull, events: .readable)
+        let start = ContinuousClock.now
+        #expect(try poller.poll(timeout: .after(.microseconds(400))).allSatisfy { $0.isEmpty })
+        #expect(ContinuousClock.now - start >= .microseconds(400))
+    }
+
     @Test("the poller reports which socket is ready")
     func poller() throws {
         let context = try Context()
