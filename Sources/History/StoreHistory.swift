@@ -35,16 +35,12 @@ public final class StoreHistory: Sendable {
     /// received; the latest date and of those the last received). Like a replay this
     /// reads every stored report: there is no index by item (`docs/operations.md`).
     public func itemObservations(asOf: PlanDate) throws -> [String: (first: StatusModel.Observation, latest: StatusModel.Observation)] {
-        var out: [String: (first: StatusModel.Observation, latest: StatusModel.Observation)] = [:]
+        var fold = ObservationFold()
         try forEachReport { publisher, e in
             guard e.date <= asOf else { return }
-            let o = StatusModel.Observation(value: e.value, date: e.date, publisher: publisher)
-            guard var t = out[e.item] else { out[e.item] = (o, o); return }
-            if e.date < t.first.date { t.first = o }
-            if e.date >= t.latest.date { t.latest = o }
-            out[e.item] = t
+            fold.add(item: e.item, StatusModel.Observation(value: e.value, date: e.date, publisher: publisher))
         }
-        return out
+        return fold.items
     }
 
     /// Every stored report with its publisher, in the order they arrived (only those

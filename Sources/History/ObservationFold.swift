@@ -1,0 +1,26 @@
+import Plan
+import Status
+
+/// Per item, the first and the latest observation, folded report by report in the order
+/// the reports arrived, by the status engine's rule: the latest has the latest date, and
+/// of those the last received; the first the earliest date, and of those the first
+/// received.
+///
+/// One rule for every place that folds: a replay as of a date (``StoreHistory``), the
+/// aggregator's `items` table and the reports committed since it was last written
+/// (`ReportStore`). Folding is a merge, so a fold can start from an earlier fold's
+/// result and go on with the reports that arrived after it.
+public struct ObservationFold: Sendable {
+    public typealias FirstAndLatest = (first: StatusModel.Observation, latest: StatusModel.Observation)
+    public private(set) var items: [String: FirstAndLatest]
+
+    public init(_ items: [String: FirstAndLatest] = [:]) { self.items = items }
+
+    /// The next report to arrive about `item`.
+    public mutating func add(item: String, _ o: StatusModel.Observation) {
+        guard var t = items[item] else { items[item] = (o, o); return }
+        if o.date < t.first.date { t.first = o }
+        if o.date >= t.latest.date { t.latest = o }
+        items[item] = t
+    }
+}
