@@ -111,22 +111,21 @@ extension ReportStore {
         var out: [String: String] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT key, document FROM open_alerts") { out[row[0]] = row[1] }
         guard let through = try derivedThrough(db) else { return out }
-        for (key, document) in try tailAlerts(db, after: through.stream) { out[key] = document }
+        try forEachTailAlert(db, after: through.stream) { key, document in out[key] = document }
         return out
     }
 
-    /// The alert transitions after stream message `seq`, in order: each alert's key and
-    /// its open document, nil once resolved.
-    static func tailAlerts(_ db: Database, after seq: Int64) throws -> [(key: String, document: String?)] {
+    /// The alert transitions after stream message `seq`, in order, one at a time (a large
+    /// plan's first start folds 16,384 of them): each alert's key and its open document,
+    /// nil once resolved.
+    static func forEachTailAlert(_ db: Database, after seq: Int64, _ body: (String, String?) throws -> Void) throws {
         let rows = try Row.fetchCursor(db, sql: """
             SELECT alert_key, alert_open, alert_document, document FROM stream WHERE seq > ? AND alert_key IS NOT NULL ORDER BY seq
             """, arguments: [seq])
-        var out: [(key: String, document: String?)] = []
         while let row = try rows.next() {
             let separate: String? = row[2], embedded: Int64? = row[1]
-            out.append((row[0], separate ?? embedded.map { AlertMember.slice(of: row[3], length: Int($0)) }))
+            try body(row[0], separate ?? embedded.map { AlertMember.slice(of: row[3], length: Int($0)) })
         }
-        return out
     }
 
     // MARK: - Writing
@@ -170,11 +169,10 @@ extension ReportStore {
             ON CONFLICT(publisher) DO UPDATE SET acked_through = MAX(acked_through, excluded.acked_through)
             """)
         for (p, n) in try tailLevels(db, after: through.batch) { try level.execute(arguments: [p, Int64(n)]) }
-        var alerts: [String: String?] = [:]
-        for (key, document) in try tailAlerts(db, after: through.stream) { alerts[key] = .some(document) }
+        // In the order they happened: a later transition of an alert overwrites an earlier one.
         let open = try db.cachedStatement(sql: "INSERT INTO open_alerts (key, document) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET document = excluded.document")
         let close = try db.cachedStatement(sql: "DELETE FROM open_alerts WHERE key = ?")
-        for (key, document) in alerts.sorted(by: { $0.key < $1.key }) {
+        try forEachTailAlert(db, after: through.stream) { key, document in
             if let document { try open.execute(arguments: [key, document]) } else { try close.execute(arguments: [key]) }
         }
         try db.execute(sql: """
