@@ -2,6 +2,7 @@ import ArgumentParser
 import Demo
 import Foundation
 import Plan
+import UnixSignals
 
 /// `koers demo`: `make run`.
 struct DemoCommand: AsyncParsableCommand {
@@ -52,11 +53,13 @@ struct DemoCommand: AsyncParsableCommand {
         func say(_ text: String) { print(DemoText.wrap(text, width: width)) }
 
         // Ctrl-C or SIGTERM: stop the processes the demo started, say where the data is.
-        let interrupted = SignalWatch()
+        // Trapped through swift-service-lifecycle's UnixSignals, as the aggregator's are.
         let demo = Task { try await runner.run() }
         let watch = Task {
-            await interrupted.wait()
-            demo.cancel()
+            for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
+                demo.cancel()
+                return
+            }
         }
         let ok: Bool
         do { ok = try await demo.value } catch is CancellationError {
@@ -83,29 +86,3 @@ func terminalWidth() -> Int {
     return 80
 }
 
-/// Waits for SIGINT or SIGTERM.
-final class SignalWatch: Sendable {
-    func wait() async {
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let queue = DispatchQueue(label: "koers.signals")
-            let once = OnceFlag()
-            for sig in [SIGINT, SIGTERM] {
-                let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-                source.setEventHandler { if once.claim() { c.resume() } }
-                source.resume()
-                SignalWatch.keep.append(source)
-            }
-        }
-    }
-    // Signal sources must outlive wait(); only appended to, once per signal, on the
-    // task that runs the demo, before any signal can be delivered.
-    nonisolated(unsafe) static var keep: [any DispatchSourceSignal] = []
-}
-
-final class OnceFlag: @unchecked Sendable {
-    // Proof for Sendable: `done` is only touched on the serial signal queue.
-    var done = false
-    func claim() -> Bool { if done { return false }; done = true; return true }
-}
