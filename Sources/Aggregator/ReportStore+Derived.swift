@@ -17,28 +17,29 @@ import Synchronization
 /// "Fewer pages per commit").
 ///
 /// So a batch's transaction holds its own rows only (its reports, refusals and stream
-/// messages), and ``foldDerived()`` brings the derived tables up to date later, in one
-/// transaction for everything since the last fold: from the ingest thread's tick once a
-/// second, inside a write's own transaction once `foldAfter` records wait, and at a clean
-/// stop. `derived_through` says which batch row and stream message they reflect up to.
+/// messages), and the derived tables are brought up to date later, for everything since
+/// they last were: inside a write's own transaction once `foldAfter` records wait (no
+/// sync of its own; each item, alert and publisher written once however often it moved),
+/// and at a clean stop (``foldDerived()``). `derived_through` says which batch row and
+/// stream message they reflect up to.
 /// Every reader (``itemObservations()``, ``openAlerts()``, ``settledThrough()``) folds in
 /// the rows after it, so what a reader gets never depends on when the last fold ran, and
 /// a crash between two folds loses nothing: the rows are the truth, the tables a summary.
+/// (Not on a timer: a fold of its own is a transaction and a sync of its own, in front of
+/// whichever report arrives just then; folded by count, it rides on a write that syncs anyway.)
 extension ReportStore {
-    /// Records (reports and alert transitions) written since the last fold at which a
-    /// write folds them in its own transaction: what a restart may have to read beyond
-    /// the tables, and what a fold holds in memory, stay bounded.
-    static let foldAfter = 16_384
+    /// Records (reports and stream messages) written since the last fold at which a write
+    /// folds them in its own transaction. What a restart may read beyond the tables stays
+    /// that small (milliseconds); a fold costs the commit that makes it the pages of the
+    /// items and alerts those records moved, once each (`docs/benchmarks.md`, "Fewer pages
+    /// per commit").
+    static let foldAfter = 4_096
 
-    /// How far the derived tables are written, and when they were last.
+    /// How many records the derived tables lack (an estimate: what the writes since the
+    /// last fold added; the tables and `derived_through` are the truth).
     final class DerivedState: Sendable {
         let pending = Atomic<Int>(0)
-        let lastFold = Mutex<ContinuousClock.Instant>(.now)
-
-        func folded() {
-            pending.store(0, ordering: .relaxed)
-            lastFold.withLock { $0 = .now }
-        }
+        func folded() { pending.store(0, ordering: .relaxed) }
     }
 
     /// `v8-derived-later`: the stream row of an alert transition says which alert it moves
@@ -134,15 +135,6 @@ extension ReportStore {
     public func foldDerived() throws {
         try db.write { try Self.fold($0) }
         derived.folded()
-    }
-
-    /// Folds when something waits and the last fold is at least `age` ago (the ingest
-    /// thread's tick). Returns whether it folded.
-    @discardableResult
-    public func foldDerived(ifOlderThan age: Duration) throws -> Bool {
-        guard derived.pending.load(ordering: .relaxed) > 0, derived.lastFold.withLock({ ContinuousClock.now - $0 }) >= age else { return false }
-        try foldDerived()
-        return true
     }
 
     /// Inside a write's transaction that adds `count` records: folds there when

@@ -213,12 +213,6 @@ final class Pipeline {
         }
         if let waiting = retryAt, ContinuousClock.now < waiting { return }
         let now = runtime.clock.now()
-        do {
-            // What was stored since the last second, into the tables a restart reads.
-            if try runtime.store.foldDerived(ifOlderThan: .seconds(1)) { storeRecovered() }
-        } catch {
-            return storeFailed(error, at: now)
-        }
         let events = core.tick(at: now)
         guard !events.isEmpty else { return }
         do {
