@@ -86,11 +86,7 @@ public final class AggregatorRuntime: Sendable {
     public func shutdown() async {
         hub.finish()
         store.stopCheckpoints()
-        // The derived tables up to date, so the next start reads no reports beyond them;
-        // then the write-ahead log into the database, so a clean stop leaves one file.
-        do { try store.foldDerived() } catch {
-            logger.warning("the derived tables were not brought up to date at stop; the next start reads the reports after them", metadata: ["error": "\(error)"])
-        }
+        // Fold the write-ahead log into the database, so a clean stop leaves one file.
         store.foldLog(logger: logger)
         if let zap = authenticator { try? await zap.stop() }
         context.terminate()

@@ -70,7 +70,9 @@ extension ReportStore {
             try checkSchema(tables: tables, applied: applied, path: path, created: false, restore: restore)
             return BackupSummary(
                 reports: try reportCount(db),
-                settled: try ReportStore.settled(db),
+                settled: Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT publisher, acked_through FROM publishers").map {
+                    ($0["publisher"] as String, UInt64($0["acked_through"] as Int64))
+                }),
                 lastStreamSequence: UInt64(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(seq), 0) FROM stream") ?? 0),
                 bytes: ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int) ?? 0)
         }

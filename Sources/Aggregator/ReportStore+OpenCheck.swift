@@ -54,7 +54,6 @@ extension ReportStore {
         ("v5-acknowledgements", ["acknowledgements"]),
         ("v6-stream-alert-index", []),
         ("v7-report-batches", ["report_batches"]),
-        ("v8-derived-later", ["derived_through"]),
     ]
 
     /// The tables a migration removes (its successor holds what they held).

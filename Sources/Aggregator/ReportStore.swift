@@ -12,13 +12,10 @@ import Wire
 /// The aggregator's durable store (SQLite, WAL, `synchronous = FULL`).
 ///
 /// One transaction per ingest batch holds every report and refusal of the batch and
-/// the stream messages it causes; the ACKs go out only after it commits. The tables that
-/// summarise them for a restart (items, open alerts, acknowledgement levels) are written
-/// later (`ReportStore+Derived.swift`).
+/// each publisher's new acknowledgement level; the ACKs go out only after it commits.
 public final class ReportStore: Sendable {
     let db: DatabasePool
     public let path: String
-    let derived = DerivedState()
 
     /// A report accepted for storage (one type with what a batch row gives back).
     public typealias StoredReport = ReportBatch.Entry
@@ -157,9 +154,6 @@ public final class ReportStore: Sendable {
         migrator.registerMigration("v7-report-batches") { db in
             try Self.packReports(db)
         }
-        migrator.registerMigration("v8-derived-later") { db in
-            try Self.migrateDerivedLater(db)
-        }
         return migrator
     }
 
@@ -231,13 +225,11 @@ public final class ReportStore: Sendable {
     /// `records`); its dates are stored as `YYYY-MM-DD`.
     public func appendAcknowledgement(_ ack: StoreHistory.Acknowledgement, stream records: [StreamRecord]) throws {
         assert(records.last?.sequence == ack.sequence, "an acknowledgement is keyed by its transition's stream sequence")
-        let folded = try db.write { db in
+        try db.write { db in
             try Self.insert(records, at: ack.at, into: db)
             try db.execute(sql: "INSERT INTO acknowledgements (seq, alert, identity, by, reason, until, date, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                            arguments: [Int64(ack.sequence), ack.alert, ack.identity, ack.by, ack.reason, ack.until?.iso, ack.date.iso, ack.at])
-            return try foldIfFull(adding: records.count, db)
         }
-        written(records.count, folded: folded)
     }
 
     /// Each stream topic's latest sequence (for the per-topic `previous` links).
@@ -313,33 +305,26 @@ public final class ReportStore: Sendable {
         }
     }
 
-    /// Appends numbered stream messages (the open alerts follow them: ``openAlerts()``).
+    /// Appends numbered stream messages and keeps the table of open alerts current.
     public func appendStream(_ records: [StreamRecord], at: Int64) throws {
         guard !records.isEmpty else { return }
-        let folded = try db.write { db in
-            try Self.insert(records, at: at, into: db)
-            return try foldIfFull(adding: records.count, db)
-        }
-        written(records.count, folded: folded)
+        try db.write { db in try Self.insert(records, at: at, into: db) }
     }
 
-    /// An alert transition's row also says which alert it moves and where its open
-    /// document is (`alert_open`, its length as the document's `alert` member; or
-    /// `alert_document`, when the document does not hold it so; neither once resolved),
-    /// for folding the open alerts later (`ReportStore+Derived.swift`).
     static func insert(_ records: [StreamRecord], at: Int64, into db: Database) throws {
         guard !records.isEmpty else { return }
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO stream (seq, type, topic, document, at, alert_key, alert_open, alert_document) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        let insert = try db.cachedStatement(sql: "INSERT INTO stream (seq, type, topic, document, at) VALUES (?, ?, ?, ?, ?)")
+        let open = try db.cachedStatement(sql: """
+            INSERT INTO open_alerts (key, document) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET document = excluded.document
             """)
-        let row = RowBinder(insert.sqliteStatement, db)
+        let close = try db.cachedStatement(sql: "DELETE FROM open_alerts WHERE key = ?")
         for r in records {
-            let embedded = r.alert?.openDocument.map { AlertMember.embeds($0, in: r.document) } ?? false
-            try row.run {
-                $0.int(1, Int64(r.sequence)); $0.int(2, Int64(r.type.rawValue)); $0.text(3, r.topic); $0.text(4, r.document); $0.int(5, at)
-                $0.text(6, r.alert?.key)
-                $0.int(7, embedded ? r.alert?.openDocument.map { Int64($0.utf8.count) } : nil)
-                $0.text(8, embedded ? nil : r.alert?.openDocument ?? nil)
+            try insert.execute(arguments: [Int64(r.sequence), Int(r.type.rawValue), r.topic, r.document, at])
+            guard let (key, document) = r.alert else { continue }
+            if let document {
+                try open.execute(arguments: [key, document])
+            } else {
+                try close.execute(arguments: [key])
             }
         }
     }
@@ -354,21 +339,25 @@ public final class ReportStore: Sendable {
     /// `JSONDecoder` as before, and one neither can read is left out, as before.
     public func openAlerts() throws -> [Alert] {
         try db.read { db in
-            try Self.openAlertDocuments(db).sorted { $0.key < $1.key }.compactMap {
-                StoredAlertReader.alert($0.value) ?? (try? JSONDecoder().decode(Alert.self, from: Data($0.value.utf8)))
+            try String.fetchAll(db, sql: "SELECT document FROM open_alerts ORDER BY key").compactMap {
+                StoredAlertReader.alert($0) ?? (try? JSONDecoder().decode(Alert.self, from: Data($0.utf8)))
             }
         }
     }
 
     /// Per item, the first and the latest observation, for rebuilding the status: the
-    /// `items` table, one row per item, and the reports stored since it was written.
+    /// `items` table, one row per item, kept with every commit.
     public func itemObservations() throws -> [String: (first: StatusModel.Observation, latest: StatusModel.Observation)] {
-        try db.read { db in try Self.observations(db) }
+        try db.read { db in try StoreHistory.observations(try Row.fetchCursor(db, sql: "SELECT * FROM items")) }
     }
 
     /// Each publisher's acknowledgement level: everything up to it is stored or refused.
     public func settledThrough() throws -> [String: UInt64] {
-        try db.read { db in try Self.settled(db) }
+        try db.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT publisher, acked_through FROM publishers").map {
+                ($0["publisher"] as String, UInt64($0["acked_through"] as Int64))
+            })
+        }
     }
 
     /// Stores a batch in one transaction: its reports and refusals, each publisher's new
@@ -376,7 +365,7 @@ public final class ReportStore: Sendable {
     /// log never misses or outruns what was stored.
     public func commit(reports: [StoredReport], refusals: [Refusal], acked: [String: UInt64],
                        stream: [StreamRecord] = [], at streamAt: Int64 = 0) throws {
-        let folded = try db.write { db in
+        try db.write { db in
             try Self.insert(stream, at: streamAt, into: db)
             // One row per publisher: its reports of the batch, in arrival order.
             // By index: a report is a dozen references, and copying them showed in the profile.
@@ -387,18 +376,37 @@ public final class ReportStore: Sendable {
             for r in refusals {
                 try refuse.execute(arguments: [r.publisher, Int64(r.sequence), Int(r.reason.rawValue), r.detail, Data(r.payload), r.at])
             }
-            // The levels follow from the batch rows (`settled`), but a refusal row does
-            // not say when it came: a batch with refusals writes its levels now.
-            if !refusals.isEmpty {
-                let level = try db.cachedStatement(sql: """
-                    INSERT INTO publishers (publisher, acked_through) VALUES (?, ?)
-                    ON CONFLICT(publisher) DO UPDATE SET acked_through = MAX(acked_through, excluded.acked_through)
-                    """)
-                for (p, n) in acked { try level.execute(arguments: [p, Int64(n)]) }
+            let level = try db.cachedStatement(sql: """
+                INSERT INTO publishers (publisher, acked_through) VALUES (?, ?)
+                ON CONFLICT(publisher) DO UPDATE SET acked_through = excluded.acked_through
+                """)
+            for (p, n) in acked { try level.execute(arguments: [p, Int64(n)]) }
+            // The batch's effect on each item's first and latest observation, folded in
+            // arrival order first, then one upsert per item.
+            var touched: [String: (first: Int, latest: Int)] = [:]
+            for i in reports.indices {
+                let r = reports[i]
+                guard var t = touched[r.item] else { touched[r.item] = (i, i); continue }
+                if r.date >= reports[t.latest].date { t.latest = i }
+                if r.date < reports[t.first].date { t.first = i }
+                touched[r.item] = t
             }
-            return try foldIfFull(adding: reports.count + stream.count, db)
+            let item = try db.cachedStatement(sql: """
+                INSERT INTO items (item, first_value, first_date, first_publisher, latest_value, latest_date, latest_publisher)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(item) DO UPDATE SET
+                    first_value = CASE WHEN excluded.first_date < first_date THEN excluded.first_value ELSE first_value END,
+                    first_publisher = CASE WHEN excluded.first_date < first_date THEN excluded.first_publisher ELSE first_publisher END,
+                    first_date = MIN(first_date, excluded.first_date),
+                    latest_value = CASE WHEN excluded.latest_date >= latest_date THEN excluded.latest_value ELSE latest_value END,
+                    latest_publisher = CASE WHEN excluded.latest_date >= latest_date THEN excluded.latest_publisher ELSE latest_publisher END,
+                    latest_date = MAX(latest_date, excluded.latest_date)
+                """)
+            for (id, (f, l)) in touched {
+                let first = reports[f], latest = reports[l]
+                try item.execute(arguments: [id, first.value, first.date.iso, first.publisher, latest.value, latest.date.iso, latest.publisher])
+            }
         }
-        written(reports.count + stream.count, folded: folded)
     }
 
     /// What a publisher sent under a sequence before: the payload and, if it was
@@ -483,7 +491,6 @@ struct RowBinder {
 
     // Binding a valid index of a prepared statement cannot fail; the step reports any error.
     func int(_ i: Int32, _ v: Int64) { _ = sqlite3_bind_int64(statement, i, v) }
-    func int(_ i: Int32, _ v: Int64?) { if let v { int(i, v) } else { _ = sqlite3_bind_null(statement, i) } }
     func double(_ i: Int32, _ v: Double) { _ = sqlite3_bind_double(statement, i, v) }
 
     func text(_ i: Int32, _ v: String?) {
