@@ -382,15 +382,9 @@ public final class ReportStore: Sendable {
                 """)
             for (p, n) in acked { try level.execute(arguments: [p, Int64(n)]) }
             // The batch's effect on each item's first and latest observation, folded in
-            // arrival order first, then one upsert per item.
-            var touched: [String: (first: Int, latest: Int)] = [:]
-            for i in reports.indices {
-                let r = reports[i]
-                guard var t = touched[r.item] else { touched[r.item] = (i, i); continue }
-                if r.date >= reports[t.latest].date { t.latest = i }
-                if r.date < reports[t.first].date { t.first = i }
-                touched[r.item] = t
-            }
+            // arrival order first (the engine's rule), then one upsert per item.
+            var touched = ObservationFold()
+            for r in reports { touched.add(item: r.item, StatusModel.Observation(value: r.value, date: r.date, publisher: r.publisher)) }
             let item = try db.cachedStatement(sql: """
                 INSERT INTO items (item, first_value, first_date, first_publisher, latest_value, latest_date, latest_publisher)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -402,9 +396,8 @@ public final class ReportStore: Sendable {
                     latest_publisher = CASE WHEN excluded.latest_date >= latest_date THEN excluded.latest_publisher ELSE latest_publisher END,
                     latest_date = MAX(latest_date, excluded.latest_date)
                 """)
-            for (id, (f, l)) in touched {
-                let first = reports[f], latest = reports[l]
-                try item.execute(arguments: [id, first.value, first.date.iso, first.publisher, latest.value, latest.date.iso, latest.publisher])
+            for (id, o) in touched.items {
+                try item.execute(arguments: [id, o.first.value, o.first.date.iso, o.first.publisher, o.latest.value, o.latest.date.iso, o.latest.publisher])
             }
         }
     }

@@ -6,10 +6,10 @@ import Status
 /// of those the last received; the first the earliest date, and of those the first
 /// received.
 ///
-/// One rule for every place that folds: a replay as of a date (``StoreHistory``), the
-/// aggregator's `items` table and the reports committed since it was last written
-/// (`ReportStore`). Folding is a merge, so a fold can start from an earlier fold's
-/// result and go on with the reports that arrived after it.
+/// One rule for the places that fold in Swift: a replay as of a date (``StoreHistory``)
+/// and each batch the aggregator commits (`ReportStore`, which merges the batch's fold
+/// into its `items` table by the same rule in SQL). Folding is a merge, so a fold can
+/// start from an earlier fold's result and go on with the reports that arrived after it.
 public struct ObservationFold: Sendable {
     public typealias FirstAndLatest = (first: StatusModel.Observation, latest: StatusModel.Observation)
     public private(set) var items: [String: FirstAndLatest]
