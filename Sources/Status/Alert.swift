@@ -86,41 +86,35 @@ public struct Alert: Sendable, Hashable {
     }
 }
 
-/// The members in the order and with the names the synthesized conformance had (the
-/// acknowledgement and the resolution are written only when there is one), so that
-/// `JSONEncoder`'s output is what it was.
 extension Alert: Codable {
-    enum CodingKeys: String, CodingKey {
-        case key, rule, subject, theme, severity, state, since, acknowledgement, evidence, owner, areas, ruleVersion, resolvedBy
+    /// The members as the synthesized conformance had them, in its order, synthesized
+    /// here too: `JSONEncoder` writes an alert as it did before the box (the
+    /// acknowledgement and the resolution only when there is one).
+    private struct Members: Codable {
+        var key, rule, subject: String
+        var theme: String?
+        var severity: Severity
+        var state: AlertState
+        var since: PlanDate
+        var acknowledgement: Acknowledgement?
+        var evidence: Evidence
+        var owner: String?
+        var areas: [String]
+        var ruleVersion: Int
+        var resolvedBy: Resolution?
     }
 
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(key: try c.decode(String.self, forKey: .key), rule: try c.decode(String.self, forKey: .rule),
-                  subject: try c.decode(String.self, forKey: .subject), theme: try c.decodeIfPresent(String.self, forKey: .theme),
-                  severity: try c.decode(Severity.self, forKey: .severity), state: try c.decode(AlertState.self, forKey: .state),
-                  since: try c.decode(PlanDate.self, forKey: .since),
-                  acknowledgement: try c.decodeIfPresent(Acknowledgement.self, forKey: .acknowledgement),
-                  evidence: try c.decode(Evidence.self, forKey: .evidence), owner: try c.decodeIfPresent(String.self, forKey: .owner),
-                  areas: try c.decode([String].self, forKey: .areas), ruleVersion: try c.decode(Int.self, forKey: .ruleVersion),
-                  resolvedBy: try c.decodeIfPresent(Resolution.self, forKey: .resolvedBy))
+        let m = try Members(from: decoder)
+        self.init(key: m.key, rule: m.rule, subject: m.subject, theme: m.theme, severity: m.severity, state: m.state, since: m.since,
+                  acknowledgement: m.acknowledgement, evidence: m.evidence, owner: m.owner, areas: m.areas, ruleVersion: m.ruleVersion,
+                  resolvedBy: m.resolvedBy)
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(key, forKey: .key)
-        try c.encode(rule, forKey: .rule)
-        try c.encode(subject, forKey: .subject)
-        try c.encodeIfPresent(theme, forKey: .theme)
-        try c.encode(severity, forKey: .severity)
-        try c.encode(state, forKey: .state)
-        try c.encode(since, forKey: .since)
-        try c.encodeIfPresent(acknowledgement, forKey: .acknowledgement)
-        try c.encode(evidence, forKey: .evidence)
-        try c.encodeIfPresent(owner, forKey: .owner)
-        try c.encode(areas, forKey: .areas)
-        try c.encode(ruleVersion, forKey: .ruleVersion)
-        try c.encodeIfPresent(resolvedBy, forKey: .resolvedBy)
+        try Members(key: key, rule: rule, subject: subject, theme: theme, severity: severity, state: state, since: since,
+                    acknowledgement: acknowledgement, evidence: evidence, owner: owner, areas: areas, ruleVersion: ruleVersion,
+                    resolvedBy: resolvedBy).encode(to: encoder)
     }
 }
 
