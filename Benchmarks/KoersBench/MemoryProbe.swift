@@ -24,6 +24,7 @@ struct MemoryProbe: ParsableCommand {
     var cache: String?
 
     func run() throws {
+        ProcessMemory.tuneAllocator()  // as the aggregator does, before it allocates much
         var last = ContinuousClock.now
         func step(_ name: String, _ extra: String = "") {
             ProcessMemory.releaseFreed()

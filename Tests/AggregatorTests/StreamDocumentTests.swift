@@ -66,6 +66,17 @@ struct StreamDocumentTests {
                                                  asOf: full ? PlanDate(iso: "2024-05-30") : nil, reportedBy: full ? "work" : nil)
                 #expect(StreamDocuments.encode(alert) == (try reference(alert)))
                 #expect(StreamDocuments.encode(resolved) == (try reference(resolved)))
+                // The acknowledgement and resolution live behind one reference: they read
+                // back, and an alert without them equals one that never had them.
+                #expect(try JSONDecoder().decode(Alert.self, from: Data(try reference(resolved).utf8)) == resolved)
+                var cleared = resolved
+                cleared.acknowledgement = nil
+                cleared.resolvedBy = nil
+                var never = alert
+                never.acknowledgement = nil
+                never.state = .resolved
+                #expect(cleared == never && cleared.hashValue == never.hashValue)
+                #expect(cleared.resolvedBy == nil && resolved.acknowledgement == alert.acknowledgement)
                 let t = StreamDocuments.AlertTransitionDocument(sequence: 42, date: PlanDate(iso: "2024-04-02")!, key: alert.key,
                                                                 from: full ? .firing : nil, to: .acknowledged, alert: alert,
                                                                 topic: full ? "alert.work.warning" : nil, previous: full ? 40 : nil)

@@ -77,7 +77,7 @@ struct AggregatorCommand: AsyncParsableCommand {
         func run() async throws {
             let logger = bootstrapLogging(log)
             if let file = configFile.config { logger.info("configuration read", metadata: ["file": "\(file)"]) }
-            ProcessMemory.limitArenas(2)
+            ProcessMemory.tuneAllocator()
             let plan: Plan
             AggregatorRuntime.compileApart(path: common.plan, data: common.data, executable: Self.ownExecutable, logger: logger)
             do { plan = try AggregatorRuntime.loadPlan(path: common.plan, data: common.data, logger: logger) } catch {
