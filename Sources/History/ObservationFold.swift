@@ -8,13 +8,11 @@ import Status
 ///
 /// One rule for the places that fold in Swift: a replay as of a date (``StoreHistory``)
 /// and each batch the aggregator commits (`ReportStore`, which merges the batch's fold
-/// into its `items` table by the same rule in SQL). Folding is a merge, so a fold can
-/// start from an earlier fold's result and go on with the reports that arrived after it.
+/// into its `items` table by the same rule in SQL).
 public struct ObservationFold: Sendable {
-    public typealias FirstAndLatest = (first: StatusModel.Observation, latest: StatusModel.Observation)
-    public private(set) var items: [String: FirstAndLatest]
+    public private(set) var items: [String: (first: StatusModel.Observation, latest: StatusModel.Observation)] = [:]
 
-    public init(_ items: [String: FirstAndLatest] = [:]) { self.items = items }
+    public init() {}
 
     /// The next report to arrive about `item`.
     public mutating func add(item: String, _ o: StatusModel.Observation) {
